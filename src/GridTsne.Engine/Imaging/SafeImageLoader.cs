@@ -1,0 +1,195 @@
+using System.Collections.Concurrent;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Memory;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+
+namespace GridTsne.Engine.Imaging;
+
+/// <summary>
+/// Decodes untrusted photos: identifies the header first and refuses images that claim too many pixels,
+/// decodes with a memory-capped allocator (ImageSharp's default one let a 185-byte PNG allocate 3.7 GB),
+/// applies EXIF orientation (ImageSharp 2.1 does not on load), and composites alpha over a background.
+/// Every failure becomes an <see cref="ImageLoadException"/> naming the file and the reason.
+/// </summary>
+public static class SafeImageLoader
+{
+    private const int BytesPerDecodedPixel = 8; // Rgba64 is the widest pixel a decoder produces for photos.
+    private static readonly ConcurrentDictionary<long, Configuration> ConfigurationsByPixelLimit = new();
+
+    /// <summary>Decodes a photo to upright RGB.</summary>
+    public static Image<Rgb24> Load(string path, ImageDecodeOptions? options = null)
+    {
+        options ??= ImageDecodeOptions.Default;
+        byte[] content = ReadAllBytes(path);
+        return Decode(path, content, options);
+    }
+
+    /// <summary>Decodes photo bytes already in memory; <paramref name="path"/> names them in errors.</summary>
+    public static Image<Rgb24> Decode(string path, ReadOnlyMemory<byte> content, ImageDecodeOptions? options = null)
+    {
+        options ??= ImageDecodeOptions.Default;
+        if (content.Length == 0)
+        {
+            throw new ImageLoadException(path, ImageLoadFailure.Empty, "the file is empty (0 bytes).");
+        }
+
+        Configuration configuration = ConfigurationFor(options.MaxPixels);
+        using var identifyStream = new ReadOnlyMemoryStream(content);
+        IImageInfo? info;
+        IImageFormat? format;
+        try
+        {
+            info = Image.Identify(configuration, identifyStream, out format);
+        }
+        catch (Exception ex) when (IsDecodeFailure(ex))
+        {
+            throw new ImageLoadException(path, ImageLoadFailure.Corrupt, "the image header is damaged (" + ex.Message + ").", ex);
+        }
+
+        if (info is null || format is null)
+        {
+            throw new ImageLoadException(path, ImageLoadFailure.UnknownFormat, "the content is not an image format GridTsne can decode (JPEG, PNG, GIF, BMP, TGA, TIFF, WebP, PBM).");
+        }
+
+        long pixels = (long)info.Width * info.Height;
+        if (info.Width <= 0 || info.Height <= 0)
+        {
+            throw new ImageLoadException(path, ImageLoadFailure.Corrupt, $"the header claims an empty size {info.Width}x{info.Height}.");
+        }
+
+        if (pixels > options.MaxPixels)
+        {
+            throw new ImageLoadException(path, ImageLoadFailure.TooLarge,
+                $"the header claims {info.Width}x{info.Height} = {pixels:N0} pixels, more than the limit of {options.MaxPixels:N0} (raise -MaxPixels to allow it).");
+        }
+
+        bool hasAlpha = info.PixelType?.AlphaRepresentation is { } alpha && alpha != PixelAlphaRepresentation.None;
+        using var decodeStream = new ReadOnlyMemoryStream(content);
+        try
+        {
+            Image<Rgb24> result;
+            if (hasAlpha)
+            {
+                using Image<Rgba32> withAlpha = Image.Load<Rgba32>(configuration, decodeStream);
+                withAlpha.Mutate(context => context.AutoOrient().BackgroundColor(Color.FromRgb(options.Background.R, options.Background.G, options.Background.B)));
+                result = withAlpha.CloneAs<Rgb24>();
+            }
+            else
+            {
+                result = Image.Load<Rgb24>(configuration, decodeStream);
+                result.Mutate(context => context.AutoOrient());
+            }
+
+            // Only the first frame of a GIF or multi-page TIFF is a photo.
+            while (result.Frames.Count > 1)
+            {
+                result.Frames.RemoveFrame(result.Frames.Count - 1);
+            }
+
+            return result;
+        }
+        catch (InvalidMemoryOperationException ex)
+        {
+            throw new ImageLoadException(path, ImageLoadFailure.TooLarge, "decoding it needs more memory than the pixel limit allows (" + ex.Message + ").", ex);
+        }
+        catch (Exception ex) when (IsDecodeFailure(ex))
+        {
+            throw new ImageLoadException(path, ImageLoadFailure.Corrupt, "the image data is truncated or damaged (" + ex.Message + ").", ex);
+        }
+    }
+
+    /// <summary>Reads a file, turning file-system failures into <see cref="ImageLoadException"/>.</summary>
+    public static byte[] ReadAllBytes(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new ImageLoadException(path, ImageLoadFailure.IsDirectory, "the path is a directory, not an image file.");
+        }
+
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ImageLoadException(path, ImageLoadFailure.NotFound, "the file does not exist.", ex);
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            throw new ImageLoadException(path, ImageLoadFailure.AccessDenied, "the file cannot be read (" + ex.Message + ").", ex);
+        }
+    }
+
+    /// <summary>
+    /// One configuration per pixel limit: its allocator refuses any single buffer larger than a decoded
+    /// image of that many pixels could need, so a lying header cannot make a decoder allocate gigabytes.
+    /// </summary>
+    private static Configuration ConfigurationFor(long maxPixels) =>
+        ConfigurationsByPixelLimit.GetOrAdd(maxPixels, static limit =>
+        {
+            long megabytes = Math.Clamp(limit * BytesPerDecodedPixel / (1024 * 1024) + 16, 16, int.MaxValue);
+            Configuration configuration = Configuration.Default.Clone();
+            configuration.MemoryAllocator = MemoryAllocator.Create(new MemoryAllocatorOptions
+            {
+                AllocationLimitMegabytes = (int)megabytes,
+            });
+            return configuration;
+        });
+
+    private static bool IsDecodeFailure(Exception ex) =>
+        ex is ImageFormatException or UnknownImageFormatException or InvalidImageContentException
+            or InvalidMemoryOperationException or NotSupportedException or InvalidOperationException
+            or ArgumentException or IndexOutOfRangeException or EndOfStreamException or OutOfMemoryException;
+
+    /// <summary>A read-only stream over memory, so one read of the file serves both Identify and Load.</summary>
+    private sealed class ReadOnlyMemoryStream : Stream
+    {
+        private readonly ReadOnlyMemory<byte> _content;
+        private int _position;
+
+        public ReadOnlyMemoryStream(ReadOnlyMemory<byte> content) => _content = content;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => _content.Length;
+
+        public override long Position
+        {
+            get => _position;
+            set => _position = (int)Math.Clamp(value, 0, _content.Length);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            int available = Math.Min(buffer.Length, _content.Length - _position);
+            _content.Span.Slice(_position, available).CopyTo(buffer);
+            _position += available;
+            return available;
+        }
+
+        public override long Seek(long offset, SeekOrigin origin)
+        {
+            long target = origin switch
+            {
+                SeekOrigin.Begin => offset,
+                SeekOrigin.Current => _position + offset,
+                _ => _content.Length + offset,
+            };
+            Position = target;
+            return _position;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,58 @@
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+
+namespace GridTsne.Engine.Imaging;
+
+/// <summary>
+/// A small, JPEG-encoded copy of an upright photo that the embedding step keeps so that rendering need not
+/// decode the original again. Encoded, it costs a few kilobytes, so 10,000 of them stay well under 100 MB.
+/// </summary>
+public sealed class Thumbnail
+{
+    /// <summary>Default length of the shorter side: enough for tiles up to 128 px.</summary>
+    public const int DefaultShortSide = 128;
+
+    private const int JpegQuality = 90;
+
+    private Thumbnail(byte[] encodedJpeg, int width, int height, int sourceWidth, int sourceHeight)
+    {
+        EncodedJpeg = encodedJpeg;
+        Width = width;
+        Height = height;
+        SourceWidth = sourceWidth;
+        SourceHeight = sourceHeight;
+    }
+
+    /// <summary>The thumbnail, encoded as JPEG.</summary>
+    public byte[] EncodedJpeg { get; }
+
+    public int Width { get; }
+
+    public int Height { get; }
+
+    /// <summary>Size of the upright original the thumbnail was made from.</summary>
+    public int SourceWidth { get; }
+
+    public int SourceHeight { get; }
+
+    /// <summary>Length of the shorter side, which bounds the tile size this thumbnail can serve.</summary>
+    public int ShortSide => Math.Min(Width, Height);
+
+    /// <summary>Makes a thumbnail whose shorter side is <paramref name="shortSide"/> (never upscaled).</summary>
+    public static Thumbnail Create(Image<Rgb24> upright, int shortSide = DefaultShortSide)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(shortSide, 1);
+        double scale = Math.Min(1.0, (double)shortSide / Math.Min(upright.Width, upright.Height));
+        int width = Math.Max(1, (int)Math.Round(upright.Width * scale));
+        int height = Math.Max(1, (int)Math.Round(upright.Height * scale));
+        using Image<Rgb24> small = upright.Clone(context => context.Resize(width, height, KnownResamplers.Triangle));
+        using var buffer = new MemoryStream();
+        small.SaveAsJpeg(buffer, new JpegEncoder { Quality = JpegQuality });
+        return new Thumbnail(buffer.ToArray(), width, height, upright.Width, upright.Height);
+    }
+
+    /// <summary>Decodes the thumbnail.</summary>
+    public Image<Rgb24> Decode() => Image.Load<Rgb24>(EncodedJpeg);
+}

@@ -1,0 +1,32 @@
+using System.Management.Automation;
+using GridTsne.Engine.Imaging;
+
+namespace GridTsne.Infrastructure;
+
+/// <summary>Stable ErrorIds and categories for photos that cannot be read, shared by every cmdlet that decodes.</summary>
+public static class ImageErrors
+{
+    public static ErrorRecord ToErrorRecord(ImageLoadException exception) =>
+        new(exception, ErrorId(exception.Failure), Category(exception.Failure), exception.Path);
+
+    public static string ErrorId(ImageLoadFailure failure) => failure switch
+    {
+        ImageLoadFailure.NotFound => "ImageNotFound",
+        ImageLoadFailure.IsDirectory => "ImagePathIsDirectory",
+        ImageLoadFailure.AccessDenied => "ImageUnreadable",
+        ImageLoadFailure.Empty => "ImageEmpty",
+        ImageLoadFailure.UnknownFormat => "ImageFormatUnknown",
+        ImageLoadFailure.Corrupt => "ImageCorrupt",
+        ImageLoadFailure.TooLarge => "ImageTooLarge",
+        _ => "ImageUnreadable",
+    };
+
+    private static ErrorCategory Category(ImageLoadFailure failure) => failure switch
+    {
+        ImageLoadFailure.NotFound => ErrorCategory.ObjectNotFound,
+        ImageLoadFailure.IsDirectory => ErrorCategory.InvalidArgument,
+        ImageLoadFailure.AccessDenied => ErrorCategory.PermissionDenied,
+        ImageLoadFailure.TooLarge => ErrorCategory.LimitsExceeded,
+        _ => ErrorCategory.InvalidData,
+    };
+}

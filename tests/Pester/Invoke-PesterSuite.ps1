@@ -1,0 +1,31 @@
+<#
+.SYNOPSIS
+    Runs the Pester suite in this (child) pwsh and writes a JSON summary for build.ps1.
+    A binary module cannot be unloaded, so build.ps1 always starts a fresh pwsh -NoProfile for this.
+#>
+param(
+    [Parameter(Mandatory)] [string] $PesterPath,
+    [Parameter(Mandatory)] [string] $SummaryPath,
+    [string] $Filter
+)
+
+$ErrorActionPreference = 'Stop'
+Import-Module (Join-Path $PesterPath 'Pester.psd1') -Force
+
+$files = Get-ChildItem -LiteralPath $PSScriptRoot -Filter '*.Tests.ps1' -Recurse
+if ($Filter) { $files = $files | Where-Object Name -like "*$Filter*" }
+
+$configuration = New-PesterConfiguration
+$configuration.Run.Path = @($files.FullName)
+$configuration.Run.PassThru = $true
+$configuration.Output.Verbosity = 'Detailed'
+$configuration.TestResult.Enabled = $true
+$configuration.TestResult.OutputFormat = 'JUnitXml'
+$configuration.TestResult.OutputPath = [System.IO.Path]::ChangeExtension($SummaryPath, '.junit.xml')
+
+$result = Invoke-Pester -Configuration $configuration
+# Containers that failed to run (a syntax error, a failing BeforeAll) count as failures too.
+$failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+[pscustomobject]@{ Passed = $result.PassedCount; Failed = $failed; Skipped = $result.SkippedCount } |
+    ConvertTo-Json | Set-Content -LiteralPath $SummaryPath
+exit ([int]($failed -gt 0))
