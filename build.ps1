@@ -132,10 +132,17 @@ function Invoke-Build {
     Restore-Packages
     Invoke-Native dotnet @('build', (Join-Path $Root 'src/GridTsne/GridTsne.csproj'), '-c', $Configuration, '--no-restore', '--nologo', '--verbosity', 'quiet')
     Restore-Models
-    $helpGenerator = Join-Path $Root 'docs/New-MamlHelp.ps1'
-    if (Test-Path -LiteralPath $helpGenerator) {
-        & $helpGenerator -DocsPath (Join-Path $Root 'docs/cmdlets') -OutputPath (Join-Path $Root 'bin/en-US')
-    }
+    Build-Help
+}
+
+function Build-Help {
+    # MAML from docs/ and the compiled cmdlets, regenerated when either changed. A child pwsh imports the module.
+    $target = Join-Path $Root 'bin/en-US/GridTsne.dll-Help.xml'
+    $sources = @(Get-ChildItem -LiteralPath (Join-Path $Root 'docs') -Recurse -File) + (Get-Item (Join-Path $Root 'bin/GridTsne.dll'))
+    $newest = ($sources | Measure-Object -Property LastWriteTimeUtc -Maximum).Maximum
+    if ((Test-Path -LiteralPath $target) -and (Get-Item -LiteralPath $target).LastWriteTimeUtc -ge $newest) { return }
+    Invoke-Native $Pwsh @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'docs/New-MamlHelp.ps1'),
+        '-ManifestPath', (Join-Path $Root 'GridTsne.psd1'), '-DocsPath', (Join-Path $Root 'docs/cmdlets'), '-OutputPath', (Join-Path $Root 'bin/en-US'))
 }
 
 function Invoke-EngineTests {

@@ -1,0 +1,96 @@
+# Loading, isolation, privacy and the built-in model: the module foundation.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestImages.psm1') -Force
+    $script:manifest = Get-GridTsneManifestPath
+    $script:repositoryRoot = Split-Path $manifest
+    $script:photo = (Get-ChildItem (Join-Path $repositoryRoot 'samples/photos') -Filter 'Bus__*' | Select-Object -First 1).FullName
+    $nugetRoot = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
+    $script:otherMathNet = Join-Path $nugetRoot 'mathnet.numerics/4.15.0/lib/netstandard2.0/MathNet.Numerics.dll'
+}
+
+Describe 'Import in a fresh pwsh' {
+    It 'loads native ONNX Runtime from the module folder and embeds a photo' {
+        $run = Invoke-ChildPwsh @"
+Import-Module '$manifest'
+`$e = Get-ImageEmbedding -LiteralPath '$photo'
+"dimensions=`$(`$e.Dimensions)"
+if (`$IsLinux) { (Get-Content /proc/self/maps | Select-String 'libonnxruntime' | Select-Object -First 1).Line }
+"@
+        $run.ExitCode | Should -Be 0 -Because ($run.Output -join "`n")
+        $run.Output | Should -Contain 'dimensions=512'
+        if ($IsLinux) {
+            ($run.Output -join "`n") | Should -Match ([regex]::Escape((Join-Path $repositoryRoot 'bin/deps/runtimes/linux-x64/native/libonnxruntime.so')))
+        }
+    }
+
+    It 'keeps its dependencies in its own load context, beside another MathNet version in the default one' {
+        Test-Path -LiteralPath $otherMathNet | Should -BeTrue -Because 'build.ps1 restores MathNet.Numerics 4.15.0 for this test'
+        $run = Invoke-ChildPwsh @"
+Add-Type -LiteralPath '$otherMathNet'
+Import-Module '$manifest'
+`$points = 0..29 | ForEach-Object { [pscustomobject]@{ Path = "item`$_"; Vector = [double[]](`$_ % 3, (`$_ * 7) % 5, `$_ % 2, 1) } } | Invoke-Tsne -Iterations 300 -PcaDimensions 3
+"points=`$(@(`$points).Count)"
+[AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -in 'MathNet.Numerics', 'SixLabors.ImageSharp', 'Microsoft.ML.OnnxRuntime', 'GridTsne.Engine' } |
+    ForEach-Object { '{0} {1} {2}' -f `$_.GetName().Name, `$_.GetName().Version, [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$_).Name }
+"@
+        $run.ExitCode | Should -Be 0 -Because ($run.Output -join "`n")
+        $run.Output | Should -Contain 'points=30'
+        $run.Output | Should -Contain 'MathNet.Numerics 4.15.0.0 Default'
+        $run.Output | Should -Contain 'MathNet.Numerics 5.0.0.0 GridTsne'
+        $run.Output | Should -Contain 'GridTsne.Engine 0.1.0.0 GridTsne'
+    }
+}
+
+Describe 'Privacy' -Skip:(-not $IsLinux) {
+    It 'records no ONNX Runtime telemetry in the home folder' {
+        $emptyHome = Join-Path ([System.IO.Path]::GetTempPath()) "gridtsne-home-$([guid]::NewGuid())"
+        New-Item -ItemType Directory -Path $emptyHome | Out-Null
+        try {
+            $run = Invoke-ChildPwsh -Environment @{ HOME = $emptyHome; XDG_CACHE_HOME = $null; ORT_DISABLE_TELEMETRY = $null } @"
+Import-Module '$manifest'
+(Get-ImageEmbedding -LiteralPath '$photo').Dimensions
+"@
+            $run.ExitCode | Should -Be 0 -Because ($run.Output -join "`n")
+            $run.Output | Should -Contain '512'
+            $written = Get-ChildItem -LiteralPath $emptyHome -Recurse -Force | ForEach-Object FullName
+            $written | Where-Object { $_ -match 'DeveloperTools|onnxruntime' } | Should -BeNullOrEmpty
+        }
+        finally {
+            Remove-Item -LiteralPath $emptyHome -Recurse -Force -ErrorAction SilentlyContinue
+        }
+    }
+}
+
+Describe 'Built-in model restore' {
+    BeforeAll {
+        $script:catalog = Get-Content -Raw (Join-Path $repositoryRoot 'models/models.json') | ConvertFrom-Json
+        $script:model = Join-Path $repositoryRoot "models/$($catalog.models[0].file)"
+        $script:backup = "$model.test-backup"
+        Copy-Item -LiteralPath $model -Destination $backup
+    }
+
+    AfterAll {
+        # Whatever happened, leave the repository's model as it was.
+        Move-Item -LiteralPath $backup -Destination $model -Force
+    }
+
+    It 'refuses a corrupted model at run time with a clear error' {
+        $bytes = [System.IO.File]::ReadAllBytes($backup)
+        $bytes[$bytes.Length - 1000] = $bytes[$bytes.Length - 1000] -bxor 0xFF
+        [System.IO.File]::WriteAllBytes($model, $bytes)
+        $run = Invoke-ChildPwsh @"
+Import-Module '$manifest'
+try { Get-ImageEmbedding -LiteralPath '$photo' -ErrorAction Stop; 'embedded' } catch { "error: `$(`$_.FullyQualifiedErrorId): `$(`$_.Exception.Message)" }
+"@
+        ($run.Output -join "`n") | Should -Not -Match 'embedded'
+        ($run.Output -join "`n") | Should -Match 'SHA-256'
+    }
+
+    It 'detects a corrupted model and restores it on the next build' {
+        [System.IO.File]::WriteAllBytes($model, [byte[]](1..100))
+        $pwsh = (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source
+        $output = & $pwsh -NoProfile -NonInteractive -File (Join-Path $repositoryRoot 'build.ps1') Build 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($output -join "`n")
+        (Get-FileHash -LiteralPath $model -Algorithm SHA256).Hash | Should -Be $catalog.models[0].sha256.ToUpperInvariant()
+    }
+}
