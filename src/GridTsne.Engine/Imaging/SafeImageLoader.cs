@@ -19,15 +19,16 @@ public static class SafeImageLoader
     private static readonly ConcurrentDictionary<long, Configuration> ConfigurationsByPixelLimit = new();
 
     /// <summary>Decodes a photo to upright RGB.</summary>
-    public static Image<Rgb24> Load(string path, ImageDecodeOptions? options = null)
+    /// <param name="cancellationToken">Checked while the pixels decode, so that even a huge photo stops at once.</param>
+    public static Image<Rgb24> Load(string path, ImageDecodeOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= ImageDecodeOptions.Default;
         byte[] content = ReadAllBytes(path);
-        return Decode(path, content, options);
+        return Decode(path, content, options, cancellationToken);
     }
 
     /// <summary>Decodes photo bytes already in memory; <paramref name="path"/> names them in errors.</summary>
-    public static Image<Rgb24> Decode(string path, ReadOnlyMemory<byte> content, ImageDecodeOptions? options = null)
+    public static Image<Rgb24> Decode(string path, ReadOnlyMemory<byte> content, ImageDecodeOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= ImageDecodeOptions.Default;
         if (content.Length == 0)
@@ -72,13 +73,13 @@ public static class SafeImageLoader
             Image<Rgb24> result;
             if (hasAlpha)
             {
-                using Image<Rgba32> withAlpha = Image.Load<Rgba32>(configuration, decodeStream);
+                using Image<Rgba32> withAlpha = LoadPixels<Rgba32>(configuration, decodeStream, cancellationToken);
                 withAlpha.Mutate(context => context.AutoOrient().BackgroundColor(Color.FromRgb(options.Background.R, options.Background.G, options.Background.B)));
                 result = withAlpha.CloneAs<Rgb24>();
             }
             else
             {
-                result = Image.Load<Rgb24>(configuration, decodeStream);
+                result = LoadPixels<Rgb24>(configuration, decodeStream, cancellationToken);
                 result.Mutate(context => context.AutoOrient());
             }
 
@@ -121,6 +122,14 @@ public static class SafeImageLoader
             throw new ImageLoadException(path, ImageLoadFailure.AccessDenied, "the file cannot be read (" + ex.Message + ").", ex);
         }
     }
+
+    /// <summary>
+    /// ImageSharp 2.1 checks a cancellation token while decoding only on its async path. The stream is in
+    /// memory, so that path runs synchronously on this thread and waiting on it costs nothing.
+    /// </summary>
+    private static Image<TPixel> LoadPixels<TPixel>(Configuration configuration, Stream stream, CancellationToken cancellationToken)
+        where TPixel : unmanaged, IPixel<TPixel> =>
+        Image.LoadAsync<TPixel>(configuration, stream, cancellationToken).GetAwaiter().GetResult();
 
     /// <summary>
     /// One configuration per pixel limit: its allocator refuses any single buffer larger than a decoded
