@@ -382,7 +382,7 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
     {
         private static readonly long Interval = Stopwatch.Frequency / 10;
         private readonly string _activity = $"Export-PhotoGrid {System.IO.Path.GetFileName(path)}";
-        private long _lastReport = long.MinValue;
+        private long _lastReport;
 
         public void TileFailed(GridTile tile, ImageLoadException error) => messages.WriteError(ImageErrors.ToErrorRecord(error));
 
@@ -404,8 +404,15 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
             });
         }
 
-        public void Writing(string file) =>
+        /// <summary>
+        /// Before the file is written, waits until every tile's error has reached the pipeline: under
+        /// -ErrorAction Stop the first one stops the command, and then nothing must be written.
+        /// </summary>
+        public void Writing(string file)
+        {
             messages.WriteProgress(new ProgressRecord(ProgressActivityId, _activity, $"Writing {System.IO.Path.GetFileName(file)}") { PercentComplete = 100 });
+            messages.WaitUntilDelivered();
+        }
 
         public void Complete() =>
             messages.WriteProgress(new ProgressRecord(ProgressActivityId, _activity, "Done") { RecordType = ProgressRecordType.Completed });
