@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
@@ -23,8 +24,17 @@ public static class SafeImageLoader
     public static Image<Rgb24> Load(string path, ImageDecodeOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= ImageDecodeOptions.Default;
-        byte[] content = ReadAllBytes(path);
-        return Decode(path, content, options, cancellationToken);
+        // A pooled buffer: read one by one, photos of 100 KB and more would each land on the large-object
+        // heap, and thousands of them in a row force full garbage collections.
+        (byte[] buffer, int length) = ReadIntoPooledBuffer(path);
+        try
+        {
+            return Decode(path, buffer.AsMemory(0, length), options, cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Decodes photo bytes already in memory; <paramref name="path"/> names them in errors.</summary>
@@ -102,7 +112,31 @@ public static class SafeImageLoader
     }
 
     /// <summary>Reads a file, turning file-system failures into <see cref="ImageLoadException"/>.</summary>
-    public static byte[] ReadAllBytes(string path)
+    public static byte[] ReadAllBytes(string path) => WithFileErrors(path, () => File.ReadAllBytes(path));
+
+    /// <summary>Reads a file into a buffer rented from the shared pool; the caller returns it.</summary>
+    private static (byte[] Buffer, int Length) ReadIntoPooledBuffer(string path) => WithFileErrors(path, () =>
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        long size = file.Length;
+        if (size > Array.MaxLength)
+        {
+            throw new ImageLoadException(path, ImageLoadFailure.TooLarge, $"the file has {size:N0} bytes, more than an image GridTsne can read.");
+        }
+
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Max(size, 1));
+        try
+        {
+            return (buffer, file.ReadAtLeast(buffer.AsSpan(0, (int)size), (int)size, throwOnEndOfStream: false));
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    });
+
+    private static T WithFileErrors<T>(string path, Func<T> read)
     {
         if (Directory.Exists(path))
         {
@@ -111,7 +145,7 @@ public static class SafeImageLoader
 
         try
         {
-            return File.ReadAllBytes(path);
+            return read();
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
