@@ -66,8 +66,10 @@ public sealed class PhotoGridRendererTests : IDisposable
         GridTile good = new(_photos.Solid("good.png", 20, 20, TestPhotos.Red), 0, 0);
         GridTile missing = new(_photos.PathOf("deleted.jpg"), 0, 1);
         GridTile corrupt = new(_photos.Bytes("corrupt.jpg", [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46]), 0, 2);
+        GridTile empty = new(_photos.Bytes("empty.jpg", []), 1, 0);
+        GridTile folder = new(Directory.CreateDirectory(_photos.PathOf("folder.jpg")).FullName, 1, 1);
         var recorder = new Recorder();
-        using Image<Rgb24> canvas = Render(GridLayout.Create([good, missing, corrupt], 0, 0, 8, 0), recorder: recorder);
+        using Image<Rgb24> canvas = Render(GridLayout.Create([good, missing, corrupt, empty, folder], 0, 0, 8, 0), recorder: recorder);
 
         TestPhotos.AssertColor(TestPhotos.Red, canvas[4, 4], tolerance: 0);
         Assert.Equal(Background, canvas[12, 4]);
@@ -75,8 +77,10 @@ public sealed class PhotoGridRendererTests : IDisposable
         var failures = recorder.Failures.ToDictionary(failure => failure.Tile.Path, failure => failure.Error.Failure);
         Assert.Equal(ImageLoadFailure.NotFound, failures[missing.Path]);
         Assert.Contains(failures[corrupt.Path], new[] { ImageLoadFailure.Corrupt, ImageLoadFailure.UnknownFormat });
-        Assert.Equal(3, recorder.Done.Count);
-        Assert.Equal(2, recorder.Done.Count(done => done.Source == TileSource.Failed));
+        Assert.Equal(ImageLoadFailure.Empty, failures[empty.Path]);
+        Assert.Equal(ImageLoadFailure.IsDirectory, failures[folder.Path]);
+        Assert.Equal(5, recorder.Done.Count);
+        Assert.Equal(4, recorder.Done.Count(done => done.Source == TileSource.Failed));
     }
 
     [Fact]
