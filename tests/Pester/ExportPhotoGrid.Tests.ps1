@@ -27,6 +27,14 @@ BeforeAll {
         }
     }
 
+    function script:Assert-Quadrants([string] $Path, [int[]] $X, [int[]] $Y, [int] $Tolerance) {
+        # The quadrants pattern upright: yellow top left, red top right, green bottom left, blue bottom right.
+        Assert-Pixel $Path $X[0] $Y[0] @(240, 220, 20) -Tolerance $Tolerance
+        Assert-Pixel $Path $X[1] $Y[0] @(255, 0, 0) -Tolerance $Tolerance
+        Assert-Pixel $Path $X[0] $Y[1] @(0, 255, 0) -Tolerance $Tolerance
+        Assert-Pixel $Path $X[1] $Y[1] @(0, 0, 255) -Tolerance $Tolerance
+    }
+
     function script:Get-TemporaryFiles([string] $Folder) {
         @(Get-ChildItem -LiteralPath $Folder -Force -File | Where-Object Name -Like '.*.gridtsne-*.tmp')
     }
@@ -123,15 +131,11 @@ Describe 'Export-PhotoGrid placement and fit' {
         New-Cell $wide 0 0 | Export-PhotoGrid $cover -TileSize 30
         New-Cell $wide 0 0 | Export-PhotoGrid $contain -TileSize 30 -Fit Contain -Background '#FFFFFF'
         # Cover: the centred 40 px square of the 120 × 40 photo fills the tile, all four quadrants meeting in its middle.
-        Assert-Pixel $cover 5 5 @(240, 220, 20) -Tolerance 0
-        Assert-Pixel $cover 25 5 @(255, 0, 0) -Tolerance 0
-        Assert-Pixel $cover 5 25 @(0, 255, 0) -Tolerance 0
-        Assert-Pixel $cover 25 25 @(0, 0, 255) -Tolerance 0
-        # Contain: the whole photo, 30 × 10, between white bands.
+        Assert-Quadrants $cover -X 5, 25 -Y 5, 25 -Tolerance 0
+        # Contain: the whole photo, 30 × 10 at y = 10, between white bands.
         Assert-Pixel $contain 15 3 @(255, 255, 255) -Tolerance 0
         Assert-Pixel $contain 15 26 @(255, 255, 255) -Tolerance 0
-        Assert-Pixel $contain 2 11 @(240, 220, 20) -Tolerance 0
-        Assert-Pixel $contain 27 18 @(0, 0, 255) -Tolerance 0
+        Assert-Quadrants $contain -X 2, 27 -Y 11, 18 -Tolerance 0
     }
 
     It 'applies the EXIF orientation' {
@@ -140,12 +144,9 @@ Describe 'Export-PhotoGrid placement and fit' {
         (Get-TestImageSize $sideways.FullName).Width | Should -Be 48
         $target = New-Target 'grid.png'
         New-Cell $sideways.FullName 0 0 | Export-PhotoGrid $target -TileSize 32 -Fit Contain -Background White
-        # Upright again: 32 × 24 at y = 4, yellow top-left and blue bottom-right.
+        # Upright again: 32 × 24 at y = 4 between white bands, the quadrants where they belong.
         Assert-Pixel $target 16 1 @(255, 255, 255) -Tolerance 0
-        Assert-Pixel $target 6 9 @(240, 220, 20) -Tolerance 16
-        Assert-Pixel $target 25 9 @(255, 0, 0) -Tolerance 16
-        Assert-Pixel $target 6 22 @(0, 255, 0) -Tolerance 16
-        Assert-Pixel $target 25 22 @(0, 0, 255) -Tolerance 16
+        Assert-Quadrants $target -X 6, 25 -Y 9, 22 -Tolerance 16
     }
 }
 
@@ -271,6 +272,14 @@ Describe 'Export-PhotoGrid writing' {
         Get-Content -LiteralPath $target | Should -Be 'old'
         New-Cell $red 0 0 | Export-PhotoGrid (Join-Path (Split-Path $target) 'new.png') -NoClobber
         Test-Path -LiteralPath (Join-Path (Split-Path $target) 'new.png') | Should -BeTrue
+    }
+
+    It 'never replaces a read-only file' {
+        $target = New-Target 'grid.png'
+        Set-Content -LiteralPath $target -Value 'old'
+        Set-ItemProperty -LiteralPath $target -Name IsReadOnly -Value $true
+        { New-Cell $red 0 0 | Export-PhotoGrid $target } | Should -Throw -ErrorId 'OutputReadOnly,GridTsne.Commands.ExportPhotoGridCommand'
+        Get-Content -LiteralPath $target | Should -Be 'old'
     }
 
     It 'says so when the output folder does not exist' {
