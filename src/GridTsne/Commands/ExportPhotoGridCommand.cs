@@ -116,11 +116,6 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
                 Terminate(new PSArgumentException($"-LayoutPath must end in .csv or .json, not '{System.IO.Path.GetExtension(_layoutPath)}'."),
                     "LayoutFormatUnknown", ErrorCategory.InvalidArgument, LayoutPath);
             }
-
-            if (string.Equals(_layoutPath, _outputPath, StringComparison.OrdinalIgnoreCase))
-            {
-                Terminate(new PSArgumentException("-LayoutPath and -Path name the same file."), "LayoutPathIsOutput", ErrorCategory.InvalidArgument, LayoutPath);
-            }
         }
 
         try
