@@ -15,8 +15,9 @@
     Then 10,000 tiles (100 x 100, the photos repeated) with originals and with thumbnails: time and peak RSS.
 
     Each case runs -Runs times, the cases interleaved round by round so that load from other processes
-    falls on all of them alike; the table gives medians and ratios to montage's median. The machine's
-    load average is printed: the figures mean little on a machine that is busy with something else.
+    falls on all of them alike; the table gives medians and ratios to montage's median, of wall time and
+    of CPU time (user + system). The machine's load average is printed: wall times mean little on a
+    machine that is busy with something else; CPU times hold up better.
 
     Needs: pwsh ./build.ps1 first; imagemagick and /usr/bin/time (Debian packages imagemagick, time).
 
@@ -70,7 +71,7 @@ $photos | ForEach-Object { [pscustomobject]@{ Path = $_.FullName; Row = [math]::
 function Write-Step([string] $Text) { if (-not $Quiet) { Write-Host $Text } }
 
 function Invoke-Timed {
-    # Runs a native command under /usr/bin/time -v; returns its wall time, peak RSS and standard output.
+    # Runs a native command under /usr/bin/time -v; returns its wall time, CPU time, peak RSS and output.
     param([string[]] $Command)
     $errors = Join-Path $work 'time.txt'
     $clock = [Diagnostics.Stopwatch]::StartNew()
@@ -79,7 +80,9 @@ function Invoke-Timed {
     $report = Get-Content -Raw -LiteralPath $errors
     if ($LASTEXITCODE -ne 0) { throw "'$($Command -join ' ' | Select-Object -First 1)' failed ($LASTEXITCODE): $report" }
     $rss = [regex]::Match($report, 'Maximum resident set size \(kbytes\): (\d+)').Groups[1].Value
-    [pscustomobject]@{ Seconds = $clock.Elapsed.TotalSeconds; PeakMB = [int]$rss / 1024; Output = $output }
+    $cpu = [double][regex]::Match($report, 'User time \(seconds\): ([\d.]+)').Groups[1].Value +
+        [double][regex]::Match($report, 'System time \(seconds\): ([\d.]+)').Groups[1].Value
+    [pscustomobject]@{ Seconds = $clock.Elapsed.TotalSeconds; CpuSeconds = $cpu; PeakMB = [int]$rss / 1024; Output = $output }
 }
 
 function Invoke-Montage([string[]] $Files, [int] $Side, [string] $Output) {
@@ -96,10 +99,10 @@ function Invoke-GridTsne([string] $Source, [int] $Repeat, [string] $Output) {
 }
 
 $results = [ordered]@{}
-function Add-Result([string] $Case, [double] $Seconds, [double] $PeakMB) {
+function Add-Result([string] $Case, [double] $Seconds, [double] $CpuSeconds, [double] $PeakMB) {
     if (-not $results.Contains($Case)) { $results[$Case] = [Collections.Generic.List[object]]::new() }
-    $results[$Case].Add([pscustomobject]@{ Seconds = $Seconds; PeakMB = $PeakMB })
-    Write-Step ('  {0,-62} {1,7:0.000} s {2,6:0} MB' -f $Case, $Seconds, $PeakMB)
+    $results[$Case].Add([pscustomobject]@{ Seconds = $Seconds; CpuSeconds = $CpuSeconds; PeakMB = $PeakMB })
+    Write-Step ('  {0,-62} {1,7:0.000} s {2,7:0.000} s CPU {3,6:0} MB' -f $Case, $Seconds, $CpuSeconds, $PeakMB)
 }
 
 $loadBefore = (Get-Content /proc/loadavg) -split ' ' | Select-Object -First 3
@@ -108,33 +111,33 @@ $montageName = 'montage (ImageMagick, jpeg:size=128x128)'
 for ($round = 1; $round -le $Runs; $round++) {
     Write-Step "Round $round of $Runs (1000 photos, 32 x 32, 64 px)"
     $m = Invoke-Montage $files 32 (Join-Path $work 'montage.jpg')
-    Add-Result $montageName $m.Seconds $m.PeakMB
+    Add-Result $montageName $m.Seconds $m.CpuSeconds $m.PeakMB
 
     $o = Invoke-GridTsne Original 1 (Join-Path $work 'originals.jpg')
-    Add-Result 'Export-PhotoGrid, originals, first call in a fresh session' $o.RenderSeconds $o.PeakMB
-    Add-Result 'Export-PhotoGrid, originals, JIT warm (as after embedding)' $o.WarmRenderSeconds $o.PeakMB
+    Add-Result 'Export-PhotoGrid, originals, first call in a fresh session' $o.RenderSeconds $o.RenderCpuSeconds $o.PeakMB
+    Add-Result 'Export-PhotoGrid, originals, JIT warm (as after embedding)' $o.WarmRenderSeconds $o.WarmRenderCpuSeconds $o.PeakMB
 
     $t = Invoke-GridTsne Thumbnail 1 (Join-Path $work 'thumbnails.jpg')
-    Add-Result 'Export-PhotoGrid, embedding thumbnails' $t.RenderSeconds $t.PeakMB
-    Add-Result 'Export-PhotoGrid, embedding thumbnails, second call' $t.WarmRenderSeconds $t.PeakMB
+    Add-Result 'Export-PhotoGrid, embedding thumbnails' $t.RenderSeconds $t.RenderCpuSeconds $t.PeakMB
+    Add-Result 'Export-PhotoGrid, embedding thumbnails, second call' $t.WarmRenderSeconds $t.WarmRenderCpuSeconds $t.PeakMB
 
     $script = "Import-Module '$repositoryRoot/GridTsne.psd1'; Import-Csv -LiteralPath '$cellsCsv' | Export-PhotoGrid '$work/process.jpg' -ProgressAction SilentlyContinue"
     $p = Invoke-Timed @($pwsh, '-NoProfile', '-NonInteractive', '-Command', $script)
-    Add-Result 'pwsh process: start, import, Import-Csv, render originals' $p.Seconds $p.PeakMB
+    Add-Result 'pwsh process: start, import, Import-Csv, render originals' $p.Seconds $p.CpuSeconds $p.PeakMB
 }
 
 if (-not $SkipLarge) {
     for ($round = 1; $round -le $LargeRuns; $round++) {
         Write-Step "Round $round of $LargeRuns (10,000 tiles, 100 x 100, 64 px)"
         $o = Invoke-GridTsne Original 10 (Join-Path $work 'large-originals.jpg')
-        Add-Result '10,000 tiles: Export-PhotoGrid, originals, first call' $o.RenderSeconds $o.PeakMB
-        Add-Result '10,000 tiles: Export-PhotoGrid, originals, JIT warm' $o.WarmRenderSeconds $o.PeakMB
+        Add-Result '10,000 tiles: Export-PhotoGrid, originals, first call' $o.RenderSeconds $o.RenderCpuSeconds $o.PeakMB
+        Add-Result '10,000 tiles: Export-PhotoGrid, originals, JIT warm' $o.WarmRenderSeconds $o.WarmRenderCpuSeconds $o.PeakMB
         $t = Invoke-GridTsne Thumbnail 10 (Join-Path $work 'large-thumbnails.jpg')
-        Add-Result '10,000 tiles: Export-PhotoGrid, thumbnails' $t.RenderSeconds $t.PeakMB
+        Add-Result '10,000 tiles: Export-PhotoGrid, thumbnails' $t.RenderSeconds $t.RenderCpuSeconds $t.PeakMB
     }
     if ($IncludeMontageLarge) {
         $m = Invoke-Montage ((1..10 | ForEach-Object { $files }) | ForEach-Object { $_ }) 100 (Join-Path $work 'large-montage.jpg')
-        Add-Result '10,000 tiles: montage (1 run)' $m.Seconds $m.PeakMB
+        Add-Result '10,000 tiles: montage (1 run)' $m.Seconds $m.CpuSeconds $m.PeakMB
     }
 }
 $loadAfter = (Get-Content /proc/loadavg) -split ' ' | Select-Object -First 3
@@ -146,16 +149,21 @@ function Get-Median([double[]] $Values) {
 }
 
 $montageMedian = Get-Median $results[$montageName].Seconds
+$montageCpuMedian = Get-Median $results[$montageName].CpuSeconds
 $table = foreach ($case in $results.Keys) {
     $seconds = [double[]]$results[$case].Seconds
     $median = Get-Median $seconds
+    $cpuMedian = Get-Median ([double[]]$results[$case].CpuSeconds)
+    $compared = $case -notlike '10,000*'
     [pscustomobject]@{
         Case          = $case
         Runs          = $seconds.Count
         'Median s'    = [math]::Round($median, 3)
         'Min s'       = [math]::Round(($seconds | Measure-Object -Minimum).Minimum, 3)
         'Max s'       = [math]::Round(($seconds | Measure-Object -Maximum).Maximum, 3)
-        'x montage'   = if ($case -like '10,000*') { '' } else { [math]::Round($median / $montageMedian, 2) }
+        'x montage'   = if ($compared) { [math]::Round($median / $montageMedian, 2) } else { '' }
+        'CPU s'       = [math]::Round($cpuMedian, 2)
+        'CPU x montage' = if ($compared) { [math]::Round($cpuMedian / $montageCpuMedian, 2) } else { '' }
         'Peak RSS MB' = [int](Get-Median ([double[]]$results[$case].PeakMB))
     }
 }
@@ -165,5 +173,6 @@ Write-Host "Conditions: $([Environment]::ProcessorCount) cores, load average $($
 Write-Host "  pwsh $($PSVersionTable.PSVersion), .NET $([Environment]::Version); $montageVersion"
 Write-Host "  $($photos.Count) JPEGs from $DataPath; 64 px tiles, JPEG quality 90 (montage: its default 92); medians of the runs."
 Write-Host '  Peak RSS is that of the whole process (pwsh itself holds about 100 MB; the thumbnail runs also made the thumbnails).'
+Write-Host '  CPU s: user + system time of montage, or of the pwsh process during the render; it depends less on other load than wall time.'
 $table | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue

@@ -13,6 +13,7 @@
                        of the thumbnail bytes, so memory is that of as many distinct photos.
     -Warm            : times a second, identical Export-PhotoGrid in the same session (JIT warm), as in a
                        pipeline whose embedding step has already decoded the photos.
+    Each render reports its wall time and the CPU time the process used meanwhile.
 #>
 param(
     [Parameter(Mandatory)] [string] $DataPath,
@@ -56,20 +57,26 @@ for ($i = 0; $i -lt $count; $i++) {
 }
 $preparation.Stop()
 
-$clock = [Diagnostics.Stopwatch]::StartNew()
-$cells | Export-PhotoGrid -Path $OutputPath -TileSize $TileSize -ProgressAction SilentlyContinue
-$first = $clock.Elapsed.TotalSeconds
-$second = $null
-if ($Warm) {
-    $clock.Restart()
+function Measure-Render {
+    # Wall time, and the CPU time of the whole process (all threads, the JIT's included) during the render.
+    $cpu = [Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime
+    $clock = [Diagnostics.Stopwatch]::StartNew()
     $cells | Export-PhotoGrid -Path $OutputPath -TileSize $TileSize -ProgressAction SilentlyContinue
-    $second = $clock.Elapsed.TotalSeconds
+    [pscustomobject]@{
+        Seconds    = [math]::Round($clock.Elapsed.TotalSeconds, 3)
+        CpuSeconds = [math]::Round(([Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime - $cpu).TotalSeconds, 3)
+    }
 }
+
+$first = Measure-Render
+$second = if ($Warm) { Measure-Render } else { $null }
 
 [pscustomobject]@{
     Tiles              = $count
     Grid               = "$columns x $rows"
     PreparationSeconds = [math]::Round($preparation.Elapsed.TotalSeconds, 3)
-    RenderSeconds      = [math]::Round($first, 3)
-    WarmRenderSeconds  = if ($null -ne $second) { [math]::Round($second, 3) } else { $null }
+    RenderSeconds      = $first.Seconds
+    RenderCpuSeconds   = $first.CpuSeconds
+    WarmRenderSeconds  = $second.Seconds
+    WarmRenderCpuSeconds = $second.CpuSeconds
 } | ConvertTo-Json -Compress
