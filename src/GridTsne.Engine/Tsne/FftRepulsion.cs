@@ -1,0 +1,238 @@
+namespace GridTsne.Engine.Tsne;
+
+/// <summary>
+/// FFT-accelerated interpolation (Linderman et al. 2019, FIt-SNE). The map's bounding square is cut into
+/// boxes of width at most 1 (at least <see cref="MinBoxes"/> per side), each with 3×3 equispaced
+/// interpolation nodes. Each point spreads four charges (1, x, y, x² + y²) to the nodes of its box with
+/// Lagrange weights; the node potentials under the kernel 1/(1 + r²)² are a 2-D convolution on the uniform
+/// node grid, done with FFTs of a circulant embedding; each point gathers its potentials back. From
+/// φ = Σ_j w_ij² (1, x_j, y_j, |y_j|²): F_i = y_i φ₁ − (φ_x, φ_y) and Σ_j w_ij = (1 + |y_i|²) φ₁ − 2 y_i·(φ_x, φ_y) + φ₄,
+/// since w = (1 + r²) w². The charges are packed two per complex grid, and the kernel's spectrum is real.
+/// Spreading is sequential (deterministic); gathering is parallel per point.
+/// </summary>
+internal sealed class FftRepulsion : IRepulsion
+{
+    public const int MinBoxes = 50;
+    public const int NodesPerBox = 3;
+
+    private const int PointsPerChunk = 1024;
+
+    private readonly Dictionary<int, Fft2D> _plans = [];
+    private readonly double[] _nodeOffsets = new double[NodesPerBox];
+    private readonly double[] _denominators = new double[NodesPerBox];
+    private int[] _cells = [];
+    private double[] _weights = [];
+    private double[][] _grids = [];
+
+    public FftRepulsion()
+    {
+        for (int k = 0; k < NodesPerBox; k++)
+        {
+            _nodeOffsets[k] = (k + 0.5) / NodesPerBox;
+        }
+
+        for (int k = 0; k < NodesPerBox; k++)
+        {
+            double denominator = 1;
+            for (int m = 0; m < NodesPerBox; m++)
+            {
+                if (m != k)
+                {
+                    denominator *= _nodeOffsets[k] - _nodeOffsets[m];
+                }
+            }
+
+            _denominators[k] = denominator;
+        }
+    }
+
+    /// <summary>Boxes per side for a map of the given span: at least <see cref="MinBoxes"/>, width ≤ 1, and 6·boxes a 2^a·3^b FFT size.</summary>
+    public static int BoxesFor(double span)
+    {
+        int boxes = Math.Max(MinBoxes, (int)Math.Ceiling(Math.Min(span, 1e6)));
+        while (!Fft2D.IsSupportedSize(boxes))
+        {
+            boxes++;
+        }
+
+        return boxes;
+    }
+
+    public double Compute(double[] embedding, double[] forces, FixedParallel parallel)
+    {
+        int count = embedding.Length / 2;
+        double low = double.PositiveInfinity, high = double.NegativeInfinity;
+        foreach (double value in embedding)
+        {
+            low = Math.Min(low, value);
+            high = Math.Max(high, value);
+        }
+
+        double span = Math.Max(high - low, 1e-12);
+        int boxes = BoxesFor(span);
+        double boxWidth = span / boxes;
+        int nodes = boxes * NodesPerBox;
+        int size = 2 * nodes;
+        if (!_plans.TryGetValue(size, out Fft2D? fft))
+        {
+            fft = new Fft2D(size);
+            _plans[size] = fft;
+        }
+
+        LocatePoints(embedding, count, low, boxWidth, boxes);
+        parallel.Token.ThrowIfCancellationRequested();
+
+        // Charges (1, x) in grid a, (y, x² + y²) in grid b; the kernel in the last two.
+        if (_grids.Length == 0 || _grids[0].Length != size * size)
+        {
+            _grids = [new double[size * size], new double[size * size], new double[size * size], new double[size * size], new double[size * size], new double[size * size]];
+        }
+
+        foreach (double[] grid in _grids)
+        {
+            Array.Clear(grid);
+        }
+
+        double[] aRe = _grids[0], aIm = _grids[1], bRe = _grids[2], bIm = _grids[3];
+        for (int i = 0; i < count; i++)
+        {
+            double x = embedding[2 * i], y = embedding[2 * i + 1];
+            double squared = x * x + y * y;
+            int cell = _cells[i];
+            for (int ky = 0; ky < NodesPerBox; ky++)
+            {
+                double wy = _weights[i * 2 * NodesPerBox + NodesPerBox + ky];
+                int rowStart = (cell / boxes * NodesPerBox + ky) * size + cell % boxes * NodesPerBox;
+                for (int kx = 0; kx < NodesPerBox; kx++)
+                {
+                    double weight = wy * _weights[i * 2 * NodesPerBox + kx];
+                    int index = rowStart + kx;
+                    aRe[index] += weight;
+                    aIm[index] += weight * x;
+                    bRe[index] += weight * y;
+                    bIm[index] += weight * squared;
+                }
+            }
+        }
+
+        double[] kernel = KernelSpectrum(fft, nodes, boxWidth / NodesPerBox, _grids[4], _grids[5], parallel);
+        fft.Forward(aRe, aIm, nodes, parallel);
+        fft.Forward(bRe, bIm, nodes, parallel);
+        parallel.For(size * size, 4096, (start, end) =>
+        {
+            for (int k = start; k < end; k++)
+            {
+                aRe[k] *= kernel[k];
+                aIm[k] *= kernel[k];
+                bRe[k] *= kernel[k];
+                bIm[k] *= kernel[k];
+            }
+        });
+        fft.Inverse(aRe, aIm, nodes, parallel);
+        fft.Inverse(bRe, bIm, nodes, parallel);
+
+        int[] cells = _cells;
+        double[] weights = _weights;
+        return parallel.Sum(count, PointsPerChunk, (start, end) =>
+        {
+            double z = 0;
+            for (int i = start; i < end; i++)
+            {
+                double p1 = 0, px = 0, py = 0, p4 = 0;
+                int cell = cells[i];
+                for (int ky = 0; ky < NodesPerBox; ky++)
+                {
+                    double wy = weights[i * 2 * NodesPerBox + NodesPerBox + ky];
+                    int rowStart = (cell / boxes * NodesPerBox + ky) * size + cell % boxes * NodesPerBox;
+                    for (int kx = 0; kx < NodesPerBox; kx++)
+                    {
+                        double weight = wy * weights[i * 2 * NodesPerBox + kx];
+                        int index = rowStart + kx;
+                        p1 += weight * aRe[index];
+                        px += weight * aIm[index];
+                        py += weight * bRe[index];
+                        p4 += weight * bIm[index];
+                    }
+                }
+
+                double x = embedding[2 * i], y = embedding[2 * i + 1];
+                forces[2 * i] = x * p1 - px;
+                forces[2 * i + 1] = y * p1 - py;
+                // Minus the pair (i, i), whose w is 1.
+                z += (1 + x * x + y * y) * p1 - 2 * (x * px + y * py) + p4 - 1;
+            }
+
+            return z;
+        });
+    }
+
+    /// <summary>Each point's box (row-major over boxes) and its Lagrange weights along x then y.</summary>
+    private void LocatePoints(double[] embedding, int count, double low, double boxWidth, int boxes)
+    {
+        if (_cells.Length != count)
+        {
+            _cells = new int[count];
+            _weights = new double[count * 2 * NodesPerBox];
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            int bx = Locate(embedding[2 * i], low, boxWidth, boxes, _weights.AsSpan(i * 2 * NodesPerBox, NodesPerBox));
+            int by = Locate(embedding[2 * i + 1], low, boxWidth, boxes, _weights.AsSpan(i * 2 * NodesPerBox + NodesPerBox, NodesPerBox));
+            _cells[i] = by * boxes + bx;
+        }
+    }
+
+    private int Locate(double value, double low, double boxWidth, int boxes, Span<double> weights)
+    {
+        double position = (value - low) / boxWidth;
+        int box = Math.Clamp((int)Math.Floor(position), 0, boxes - 1);
+        double t = position - box;
+        for (int k = 0; k < NodesPerBox; k++)
+        {
+            double numerator = 1;
+            for (int m = 0; m < NodesPerBox; m++)
+            {
+                if (m != k)
+                {
+                    numerator *= t - _nodeOffsets[m];
+                }
+            }
+
+            weights[k] = numerator / _denominators[k];
+        }
+
+        return box;
+    }
+
+    /// <summary>
+    /// The spectrum of the kernel 1/(1 + r²)² on the circulant embedding of the node grid, divided by size²
+    /// so that the unnormalised inverse FFT comes out right. The kernel is even, so its spectrum is real.
+    /// </summary>
+    private static double[] KernelSpectrum(Fft2D fft, int nodes, double spacing, double[] re, double[] im, FixedParallel parallel)
+    {
+        int size = fft.Size;
+        parallel.For(size, 16, (start, end) =>
+        {
+            for (int row = start; row < end; row++)
+            {
+                int dy = row <= nodes ? row : size - row;
+                for (int column = 0; column < size; column++)
+                {
+                    int dx = column <= nodes ? column : size - column;
+                    double r2 = ((double)dx * dx + (double)dy * dy) * spacing * spacing;
+                    double w = 1 / (1 + r2);
+                    re[row * size + column] = w * w;
+                }
+            }
+        });
+        fft.Forward(re, im, size, parallel);
+        double scale = 1.0 / ((double)size * size);
+        for (int k = 0; k < re.Length; k++)
+        {
+            re[k] *= scale;
+        }
+
+        return re;
+    }
+}
