@@ -8,7 +8,9 @@ namespace GridTsne.Engine.Tsne;
 /// node grid, done with FFTs of a circulant embedding; each point gathers its potentials back. From
 /// φ = Σ_j w_ij² (1, x_j, y_j, |y_j|²): F_i = y_i φ₁ − (φ_x, φ_y) and Σ_j w_ij = (1 + |y_i|²) φ₁ − 2 y_i·(φ_x, φ_y) + φ₄,
 /// since w = (1 + r²) w². The charges are packed two per complex grid, and the kernel's spectrum is real.
-/// Spreading is sequential (deterministic); gathering is parallel per point.
+/// Spreading is sequential (deterministic); gathering is parallel per point. The grids and FFTs are single
+/// precision (twice the SIMD width); the map is centred every iteration, which keeps the cancellation in
+/// Σ_j w_ij small, and everything per point is double.
 /// </summary>
 internal sealed class FftRepulsion : IRepulsion
 {
@@ -22,7 +24,7 @@ internal sealed class FftRepulsion : IRepulsion
     private readonly double[] _denominators = new double[NodesPerBox];
     private int[] _cells = [];
     private double[] _weights = [];
-    private double[][] _grids = [];
+    private float[][] _grids = [];
 
     public FftRepulsion()
     {
@@ -85,15 +87,15 @@ internal sealed class FftRepulsion : IRepulsion
         // Charges (1, x) in grid a, (y, x² + y²) in grid b; the kernel in the last two.
         if (_grids.Length == 0 || _grids[0].Length != size * size)
         {
-            _grids = [new double[size * size], new double[size * size], new double[size * size], new double[size * size], new double[size * size], new double[size * size]];
+            _grids = [new float[size * size], new float[size * size], new float[size * size], new float[size * size], new float[size * size], new float[size * size]];
         }
 
-        foreach (double[] grid in _grids)
+        foreach (float[] grid in _grids)
         {
             Array.Clear(grid);
         }
 
-        double[] aRe = _grids[0], aIm = _grids[1], bRe = _grids[2], bIm = _grids[3];
+        float[] aRe = _grids[0], aIm = _grids[1], bRe = _grids[2], bIm = _grids[3];
         for (int i = 0; i < count; i++)
         {
             double x = embedding[2 * i], y = embedding[2 * i + 1];
@@ -107,15 +109,15 @@ internal sealed class FftRepulsion : IRepulsion
                 {
                     double weight = wy * _weights[i * 2 * NodesPerBox + kx];
                     int index = rowStart + kx;
-                    aRe[index] += weight;
-                    aIm[index] += weight * x;
-                    bRe[index] += weight * y;
-                    bIm[index] += weight * squared;
+                    aRe[index] += (float)weight;
+                    aIm[index] += (float)(weight * x);
+                    bRe[index] += (float)(weight * y);
+                    bIm[index] += (float)(weight * squared);
                 }
             }
         }
 
-        double[] kernel = KernelSpectrum(fft, nodes, boxWidth / NodesPerBox, _grids[4], _grids[5], parallel);
+        float[] kernel = KernelSpectrum(fft, nodes, boxWidth / NodesPerBox, _grids[4], _grids[5], parallel);
         fft.Forward(aRe, aIm, nodes, parallel);
         fft.Forward(bRe, bIm, nodes, parallel);
         parallel.For(size * size, 4096, (start, end) =>
@@ -209,7 +211,7 @@ internal sealed class FftRepulsion : IRepulsion
     /// The spectrum of the kernel 1/(1 + r²)² on the circulant embedding of the node grid, divided by size²
     /// so that the unnormalised inverse FFT comes out right. The kernel is even, so its spectrum is real.
     /// </summary>
-    private static double[] KernelSpectrum(Fft2D fft, int nodes, double spacing, double[] re, double[] im, FixedParallel parallel)
+    private static float[] KernelSpectrum(Fft2D fft, int nodes, double spacing, float[] re, float[] im, FixedParallel parallel)
     {
         int size = fft.Size;
         parallel.For(size, 16, (start, end) =>
@@ -222,12 +224,12 @@ internal sealed class FftRepulsion : IRepulsion
                     int dx = column <= nodes ? column : size - column;
                     double r2 = ((double)dx * dx + (double)dy * dy) * spacing * spacing;
                     double w = 1 / (1 + r2);
-                    re[row * size + column] = w * w;
+                    re[row * size + column] = (float)(w * w);
                 }
             }
         });
         fft.Forward(re, im, size, parallel);
-        double scale = 1.0 / ((double)size * size);
+        float scale = 1f / ((float)size * size);
         for (int k = 0; k < re.Length; k++)
         {
             re[k] *= scale;
