@@ -21,6 +21,7 @@ internal sealed class BarnesHutRepulsion : IRepulsion
     private int[] _order = [];
     private int[] _leafOf = [];
     private int[] _scratch = [];
+    private byte[] _quadrants = [];
 
     public BarnesHutRepulsion(double theta) => _thetaSquared = theta * theta;
 
@@ -81,6 +82,7 @@ internal sealed class BarnesHutRepulsion : IRepulsion
             _order = new int[count];
             _leafOf = new int[count];
             _scratch = new int[count];
+            _quadrants = new byte[count];
             _nodes = new Node[Math.Max(16, 2 * count)];
         }
 
@@ -135,20 +137,27 @@ internal sealed class BarnesHutRepulsion : IRepulsion
         }
         else
         {
-            // Stable partition into the quadrants SW, SE, NW, NE (via the scratch array).
+            // Stable partition into the quadrants SW, SE, NW, NE: one pass to classify and count, one to place.
             Span<int> bounds = stackalloc int[5];
-            int fill = start;
+            Span<int> fill = stackalloc int[4];
+            for (int p = start; p < end; p++)
+            {
+                int quadrant = Quadrant(embedding, _order[p], cx, cy);
+                _quadrants[p] = (byte)quadrant;
+                fill[quadrant]++;
+            }
+
+            int next = start;
             for (int quadrant = 0; quadrant < 4; quadrant++)
             {
-                bounds[quadrant] = fill;
-                for (int p = start; p < end; p++)
-                {
-                    int point = _order[p];
-                    if (Quadrant(embedding, point, cx, cy) == quadrant)
-                    {
-                        _scratch[fill++] = point;
-                    }
-                }
+                bounds[quadrant] = next;
+                next += fill[quadrant];
+                fill[quadrant] = bounds[quadrant];
+            }
+
+            for (int p = start; p < end; p++)
+            {
+                _scratch[fill[_quadrants[p]]++] = _order[p];
             }
 
             bounds[4] = end;

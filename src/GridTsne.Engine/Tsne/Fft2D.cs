@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace GridTsne.Engine.Tsne;
 
 /// <summary>
-/// Square 2-D complex single-precision FFT of a size whose prime factors are 2 and 3, for the FFT-interpolation gradient.
+/// Square 2-D complex double-precision FFT of a size whose prime factors are 2 and 3, for the FFT-interpolation gradient.
 /// Columns are transformed a strip of <see cref="StripWidth"/> columns at a time by a Stockham mixed-radix
 /// (4, 2, 3) FFT whose "elements" are row segments of the strip, so every butterfly is full-width SIMD and
 /// the strip stays in cache; rows are done the same way after a transpose. The forward transform leaves
@@ -13,11 +13,11 @@ namespace GridTsne.Engine.Tsne;
 /// </summary>
 internal sealed class Fft2D
 {
-    private static readonly int StripWidth = Math.Max(16, Vector<float>.Count);
+    private static readonly int StripWidth = Math.Max(16, Vector<double>.Count);
 
     private readonly Stage[] _forward;
     private readonly Stage[] _inverse;
-    private readonly ThreadLocal<float[][]> _buffers;
+    private readonly ThreadLocal<double[][]> _buffers;
 
     public Fft2D(int size)
     {
@@ -49,7 +49,7 @@ internal sealed class Fft2D
 
         _forward = MakeStages(size, radices, -1);
         _inverse = MakeStages(size, radices, +1);
-        _buffers = new ThreadLocal<float[][]>(() => [new float[size * StripWidth], new float[size * StripWidth], new float[size * StripWidth], new float[size * StripWidth]]);
+        _buffers = new ThreadLocal<double[][]>(() => [new double[size * StripWidth], new double[size * StripWidth], new double[size * StripWidth], new double[size * StripWidth]]);
     }
 
     public int Size { get; }
@@ -75,7 +75,7 @@ internal sealed class Fft2D
     }
 
     /// <summary>Transforms both axes; only the first <paramref name="usedColumns"/> columns may be non-zero. Leaves the spectrum transposed.</summary>
-    public void Forward(float[] re, float[] im, int usedColumns, FixedParallel parallel)
+    public void Forward(double[] re, double[] im, int usedColumns, FixedParallel parallel)
     {
         TransformColumns(re, im, usedColumns, _forward, parallel);
         Transpose(re, im, parallel);
@@ -83,7 +83,7 @@ internal sealed class Fft2D
     }
 
     /// <summary>Inverse of <see cref="Forward"/> times Size²; only the first <paramref name="neededColumns"/> columns of the result are computed.</summary>
-    public void Inverse(float[] re, float[] im, int neededColumns, FixedParallel parallel)
+    public void Inverse(double[] re, double[] im, int neededColumns, FixedParallel parallel)
     {
         TransformColumns(re, im, Size, _inverse, parallel);
         Transpose(re, im, parallel);
@@ -98,15 +98,15 @@ internal sealed class Fft2D
         {
             int radix = radices[s];
             int m = n / radix;
-            var cos = new float[m * radix];
-            var sin = new float[m * radix];
+            var cos = new double[m * radix];
+            var sin = new double[m * radix];
             for (int p = 0; p < m; p++)
             {
                 for (int u = 0; u < radix; u++)
                 {
                     double angle = sign * 2 * Math.PI * p * u / n;
-                    cos[p * radix + u] = (float)Math.Cos(angle);
-                    sin[p * radix + u] = (float)Math.Sin(angle);
+                    cos[p * radix + u] = Math.Cos(angle);
+                    sin[p * radix + u] = Math.Sin(angle);
                 }
             }
 
@@ -118,14 +118,14 @@ internal sealed class Fft2D
         return stages;
     }
 
-    private void TransformColumns(float[] re, float[] im, int columns, Stage[] stages, FixedParallel parallel)
+    private void TransformColumns(double[] re, double[] im, int columns, Stage[] stages, FixedParallel parallel)
     {
         int size = Size;
         int strips = (columns + StripWidth - 1) / StripWidth;
         parallel.For(strips, 1, (strip, _) =>
         {
-            float[][] buffers = _buffers.Value!;
-            float[] aRe = buffers[0], aIm = buffers[1], bRe = buffers[2], bIm = buffers[3];
+            double[][] buffers = _buffers.Value!;
+            double[] aRe = buffers[0], aIm = buffers[1], bRe = buffers[2], bIm = buffers[3];
             int first = strip * StripWidth;
             int width = Math.Min(StripWidth, size - first);
             for (int row = 0; row < size; row++)
@@ -149,7 +149,7 @@ internal sealed class Fft2D
                 inA = !inA;
             }
 
-            float[] outRe = inA ? aRe : bRe, outIm = inA ? aIm : bIm;
+            double[] outRe = inA ? aRe : bRe, outIm = inA ? aIm : bIm;
             for (int row = 0; row < size; row++)
             {
                 outRe.AsSpan(row * StripWidth, width).CopyTo(re.AsSpan(row * size + first));
@@ -158,7 +158,7 @@ internal sealed class Fft2D
         });
     }
 
-    private void Transpose(float[] re, float[] im, FixedParallel parallel)
+    private void Transpose(double[] re, double[] im, FixedParallel parallel)
     {
         const int block = 32;
         int size = Size;
@@ -187,16 +187,16 @@ internal sealed class Fft2D
     /// x[q + stride·(p + t·m)], t &lt; r, times the twiddle w^(p·u), goes to y[q + stride·(r·p + u)].
     /// Each index is an element: a row segment of <see cref="StripWidth"/> values.
     /// </summary>
-    private sealed class Stage(int radix, int m, int stride, int sign, float[] cos, float[] sin)
+    private sealed class Stage(int radix, int m, int stride, int sign, double[] cos, double[] sin)
     {
-        private static readonly float Sqrt3Half = MathF.Sqrt(3) / 2;
+        private static readonly double Sqrt3Half = Math.Sqrt(3) / 2;
 
-        public void Apply(float[] xRe, float[] xIm, float[] yRe, float[] yIm)
+        public void Apply(double[] xRe, double[] xIm, double[] yRe, double[] yIm)
         {
-            Span<Vector<float>> xr = MemoryMarshal.Cast<float, Vector<float>>(xRe.AsSpan());
-            Span<Vector<float>> xi = MemoryMarshal.Cast<float, Vector<float>>(xIm.AsSpan());
-            Span<Vector<float>> yr = MemoryMarshal.Cast<float, Vector<float>>(yRe.AsSpan());
-            Span<Vector<float>> yi = MemoryMarshal.Cast<float, Vector<float>>(yIm.AsSpan());
+            Span<Vector<double>> xr = MemoryMarshal.Cast<double, Vector<double>>(xRe.AsSpan());
+            Span<Vector<double>> xi = MemoryMarshal.Cast<double, Vector<double>>(xIm.AsSpan());
+            Span<Vector<double>> yr = MemoryMarshal.Cast<double, Vector<double>>(yRe.AsSpan());
+            Span<Vector<double>> yi = MemoryMarshal.Cast<double, Vector<double>>(yIm.AsSpan());
             switch (radix)
             {
                 case 2:
@@ -211,17 +211,17 @@ internal sealed class Fft2D
             }
         }
 
-        private void Radix2(Span<Vector<float>> xr, Span<Vector<float>> xi, Span<Vector<float>> yr, Span<Vector<float>> yi)
+        private void Radix2(Span<Vector<double>> xr, Span<Vector<double>> xi, Span<Vector<double>> yr, Span<Vector<double>> yi)
         {
-            int lanes = StripWidth / Vector<float>.Count, inputStep = stride * m * lanes, outputStep = stride * lanes;
+            int lanes = StripWidth / Vector<double>.Count, inputStep = stride * m * lanes, outputStep = stride * lanes;
             for (int p = 0; p < m; p++)
             {
-                float c1 = cos[p * 2 + 1], s1 = sin[p * 2 + 1];
+                double c1 = cos[p * 2 + 1], s1 = sin[p * 2 + 1];
                 int input = stride * p * lanes, output = stride * 2 * p * lanes;
                 for (int e = 0; e < stride * lanes; e++, input++, output++)
                 {
-                    Vector<float> ar = xr[input], ai = xi[input];
-                    Vector<float> br = xr[input + inputStep], bi = xi[input + inputStep];
+                    Vector<double> ar = xr[input], ai = xi[input];
+                    Vector<double> br = xr[input + inputStep], bi = xi[input + inputStep];
                     yr[output] = ar + br;
                     yi[output] = ai + bi;
                     Store(yr, yi, output + outputStep, ar - br, ai - bi, c1, s1);
@@ -229,50 +229,50 @@ internal sealed class Fft2D
             }
         }
 
-        private void Radix3(Span<Vector<float>> xr, Span<Vector<float>> xi, Span<Vector<float>> yr, Span<Vector<float>> yi)
+        private void Radix3(Span<Vector<double>> xr, Span<Vector<double>> xi, Span<Vector<double>> yr, Span<Vector<double>> yi)
         {
-            int lanes = StripWidth / Vector<float>.Count, inputStep = stride * m * lanes, outputStep = stride * lanes;
+            int lanes = StripWidth / Vector<double>.Count, inputStep = stride * m * lanes, outputStep = stride * lanes;
             // (a1 − a2) · (sign · i · √3/2)
-            float factor = sign * Sqrt3Half;
+            double factor = sign * Sqrt3Half;
             for (int p = 0; p < m; p++)
             {
-                float c1 = cos[p * 3 + 1], s1 = sin[p * 3 + 1], c2 = cos[p * 3 + 2], s2 = sin[p * 3 + 2];
+                double c1 = cos[p * 3 + 1], s1 = sin[p * 3 + 1], c2 = cos[p * 3 + 2], s2 = sin[p * 3 + 2];
                 int input = stride * p * lanes, output = stride * 3 * p * lanes;
                 for (int e = 0; e < stride * lanes; e++, input++, output++)
                 {
-            Vector<float> a0r = xr[input], a0i = xi[input];
-            Vector<float> a1r = xr[input + inputStep], a1i = xi[input + inputStep];
-            Vector<float> a2r = xr[input + 2 * inputStep], a2i = xi[input + 2 * inputStep];
-            Vector<float> sumR = a1r + a2r, sumI = a1i + a2i;
+            Vector<double> a0r = xr[input], a0i = xi[input];
+            Vector<double> a1r = xr[input + inputStep], a1i = xi[input + inputStep];
+            Vector<double> a2r = xr[input + 2 * inputStep], a2i = xi[input + 2 * inputStep];
+            Vector<double> sumR = a1r + a2r, sumI = a1i + a2i;
             yr[output] = a0r + sumR;
             yi[output] = a0i + sumI;
-            Vector<float> midR = a0r - sumR * 0.5f, midI = a0i - sumI * 0.5f;
-            Vector<float> rotR = (a2i - a1i) * factor, rotI = (a1r - a2r) * factor;
+            Vector<double> midR = a0r - sumR * 0.5, midI = a0i - sumI * 0.5;
+            Vector<double> rotR = (a2i - a1i) * factor, rotI = (a1r - a2r) * factor;
             Store(yr, yi, output + outputStep, midR + rotR, midI + rotI, c1, s1);
             Store(yr, yi, output + 2 * outputStep, midR - rotR, midI - rotI, c2, s2);
                 }
             }
         }
 
-        private void Radix4(Span<Vector<float>> xr, Span<Vector<float>> xi, Span<Vector<float>> yr, Span<Vector<float>> yi)
+        private void Radix4(Span<Vector<double>> xr, Span<Vector<double>> xi, Span<Vector<double>> yr, Span<Vector<double>> yi)
         {
-            int lanes = StripWidth / Vector<float>.Count, inputStep = stride * m * lanes, outputStep = stride * lanes;
-            float rotation = sign;
+            int lanes = StripWidth / Vector<double>.Count, inputStep = stride * m * lanes, outputStep = stride * lanes;
+            double rotation = sign;
             for (int p = 0; p < m; p++)
             {
-                float c1 = cos[p * 4 + 1], s1 = sin[p * 4 + 1], c2 = cos[p * 4 + 2], s2 = sin[p * 4 + 2], c3 = cos[p * 4 + 3], s3 = sin[p * 4 + 3];
+                double c1 = cos[p * 4 + 1], s1 = sin[p * 4 + 1], c2 = cos[p * 4 + 2], s2 = sin[p * 4 + 2], c3 = cos[p * 4 + 3], s3 = sin[p * 4 + 3];
                 int input = stride * p * lanes, output = stride * 4 * p * lanes;
                 for (int e = 0; e < stride * lanes; e++, input++, output++)
                 {
-            Vector<float> a0r = xr[input], a0i = xi[input];
-            Vector<float> a1r = xr[input + inputStep], a1i = xi[input + inputStep];
-            Vector<float> a2r = xr[input + 2 * inputStep], a2i = xi[input + 2 * inputStep];
-            Vector<float> a3r = xr[input + 3 * inputStep], a3i = xi[input + 3 * inputStep];
-            Vector<float> t0r = a0r + a2r, t0i = a0i + a2i;
-            Vector<float> t1r = a0r - a2r, t1i = a0i - a2i;
-            Vector<float> t2r = a1r + a3r, t2i = a1i + a3i;
+            Vector<double> a0r = xr[input], a0i = xi[input];
+            Vector<double> a1r = xr[input + inputStep], a1i = xi[input + inputStep];
+            Vector<double> a2r = xr[input + 2 * inputStep], a2i = xi[input + 2 * inputStep];
+            Vector<double> a3r = xr[input + 3 * inputStep], a3i = xi[input + 3 * inputStep];
+            Vector<double> t0r = a0r + a2r, t0i = a0i + a2i;
+            Vector<double> t1r = a0r - a2r, t1i = a0i - a2i;
+            Vector<double> t2r = a1r + a3r, t2i = a1i + a3i;
             // (a1 − a3) · (sign · i)
-            Vector<float> t3r = (a3i - a1i) * rotation, t3i = (a1r - a3r) * rotation;
+            Vector<double> t3r = (a3i - a1i) * rotation, t3i = (a1r - a3r) * rotation;
             yr[output] = t0r + t2r;
             yi[output] = t0i + t2i;
             Store(yr, yi, output + outputStep, t1r + t3r, t1i + t3i, c1, s1);
@@ -282,7 +282,7 @@ internal sealed class Fft2D
             }
         }
 
-        private static void Store(Span<Vector<float>> yr, Span<Vector<float>> yi, int index, Vector<float> r, Vector<float> i, float c, float s)
+        private static void Store(Span<Vector<double>> yr, Span<Vector<double>> yi, int index, Vector<double> r, Vector<double> i, double c, double s)
         {
             yr[index] = r * c - i * s;
             yi[index] = r * s + i * c;

@@ -2,29 +2,37 @@ namespace GridTsne.Engine.Tsne;
 
 /// <summary>
 /// FFT-accelerated interpolation (Linderman et al. 2019, FIt-SNE). The map's bounding square is cut into
-/// boxes of width at most 1 (at least <see cref="MinBoxes"/> per side), each with 3×3 equispaced
-/// interpolation nodes. Each point spreads four charges (1, x, y, x² + y²) to the nodes of its box with
-/// Lagrange weights; the node potentials under the kernel 1/(1 + r²)² are a 2-D convolution on the uniform
-/// node grid, done with FFTs of a circulant embedding; each point gathers its potentials back. From
-/// φ = Σ_j w_ij² (1, x_j, y_j, |y_j|²): F_i = y_i φ₁ − (φ_x, φ_y) and Σ_j w_ij = (1 + |y_i|²) φ₁ − 2 y_i·(φ_x, φ_y) + φ₄,
-/// since w = (1 + r²) w². The charges are packed two per complex grid, and the kernel's spectrum is real.
-/// Spreading is sequential (deterministic); gathering is parallel per point. The grids and FFTs are single
-/// precision (twice the SIMD width); the map is centred every iteration, which keeps the cancellation in
-/// Σ_j w_ij small, and everything per point is double.
+/// boxes of width at most 1 (at least <see cref="MinBoxes"/> per side), each with 4×4 equispaced
+/// interpolation nodes: FIt-SNE's 3×3 underestimates the sharp near-field repulsion enough to leave the
+/// final KL divergence about 4% above Barnes-Hut's at N = 5,000 (0.6% with 4×4, for 1.8× the grid).
+/// Each point spreads four charges (1, x, y, x² + y²) to the nodes of its box with Lagrange weights; the
+/// node potentials under the kernel 1/(1 + r²)² are a 2-D convolution on the uniform node grid, done with
+/// FFTs of a circulant embedding; each point gathers its potentials back. From
+/// φ = Σ_j w_ij² (1, x_j, y_j, |y_j|²): F_i = y_i φ₁ − (φ_x, φ_y) and
+/// Σ_j w_ij = (1 + |y_i|²) φ₁ − 2 y_i·(φ_x, φ_y) + φ₄, since w = (1 + r²) w². The charges are packed two per
+/// complex grid, and the kernel's spectrum is real. Spreading is sequential (deterministic); gathering is
+/// parallel per point. The FFTs are double precision, as FIt-SNE's: single precision's rounding noise,
+/// which grows with N, would be multiplied by |y|² in the cancellation of Σ_j w_ij.
 /// </summary>
 internal sealed class FftRepulsion : IRepulsion
 {
-    public const int MinBoxes = 50;
-    public const int NodesPerBox = 3;
+    public const int MinBoxes = 36;
+    public const int NodesPerBox = 4;
+
+    private const int NodesPerPoint = NodesPerBox * NodesPerBox;
 
     private const int PointsPerChunk = 1024;
 
+    /// <summary>The grid's side grows in steps of this factor, so its spacing, and so the kernel's spectrum, can be reused.</summary>
+    private const double SpanStep = 1.05;
+
     private readonly Dictionary<int, Fft2D> _plans = [];
+    private double _kernelSpan = double.NaN;
     private readonly double[] _nodeOffsets = new double[NodesPerBox];
     private readonly double[] _denominators = new double[NodesPerBox];
-    private int[] _cells = [];
+    private int[] _firstNodes = [];
     private double[] _weights = [];
-    private float[][] _grids = [];
+    private double[][] _grids = [];
 
     public FftRepulsion()
     {
@@ -70,7 +78,12 @@ internal sealed class FftRepulsion : IRepulsion
             high = Math.Max(high, value);
         }
 
-        double span = Math.Max(high - low, 1e-12);
+        // The grid covers [low, low + span] with span the map's extent rounded up to a power of SpanStep: the
+        // kernel's spectrum depends on the node spacing only, so it is recomputed only when the span moves to
+        // another step (the map grows slowly after the first iterations), and boxes stay at most 1 wide.
+        double extent = Math.Max(high - low, 1e-12);
+        double span = Math.Pow(SpanStep, Math.Ceiling(Math.Log(extent) / Math.Log(SpanStep)));
+        span = Math.Max(span, extent);
         int boxes = BoxesFor(span);
         double boxWidth = span / boxes;
         int nodes = boxes * NodesPerBox;
@@ -81,43 +94,50 @@ internal sealed class FftRepulsion : IRepulsion
             _plans[size] = fft;
         }
 
-        LocatePoints(embedding, count, low, boxWidth, boxes);
+        LocatePoints(embedding, count, low, boxWidth, boxes, size);
         parallel.Token.ThrowIfCancellationRequested();
 
-        // Charges (1, x) in grid a, (y, x² + y²) in grid b; the kernel in the last two.
+        // Charges (1, x) in grid a, (y, x² + y²) in grid b; the kernel's spectrum in the last, computed in the
+        // last two.
         if (_grids.Length == 0 || _grids[0].Length != size * size)
         {
-            _grids = [new float[size * size], new float[size * size], new float[size * size], new float[size * size], new float[size * size], new float[size * size]];
+            _grids = [new double[size * size], new double[size * size], new double[size * size], new double[size * size], new double[size * size], new double[size * size]];
+            _kernelSpan = double.NaN;
         }
 
-        foreach (float[] grid in _grids)
+        for (int g = 0; g < 4; g++)
         {
-            Array.Clear(grid);
+            Array.Clear(_grids[g]);
         }
 
-        float[] aRe = _grids[0], aIm = _grids[1], bRe = _grids[2], bIm = _grids[3];
+        double[] aRe = _grids[0], aIm = _grids[1], bRe = _grids[2], bIm = _grids[3];
+        int[] firstNodes = _firstNodes;
+        double[] weights = _weights;
+        int[] offsets = NodeOffsets(size);
         for (int i = 0; i < count; i++)
         {
             double x = embedding[2 * i], y = embedding[2 * i + 1];
             double squared = x * x + y * y;
-            int cell = _cells[i];
-            for (int ky = 0; ky < NodesPerBox; ky++)
+            for (int k = 0; k < NodesPerPoint; k++)
             {
-                double wy = _weights[i * 2 * NodesPerBox + NodesPerBox + ky];
-                int rowStart = (cell / boxes * NodesPerBox + ky) * size + cell % boxes * NodesPerBox;
-                for (int kx = 0; kx < NodesPerBox; kx++)
-                {
-                    double weight = wy * _weights[i * 2 * NodesPerBox + kx];
-                    int index = rowStart + kx;
-                    aRe[index] += (float)weight;
-                    aIm[index] += (float)(weight * x);
-                    bRe[index] += (float)(weight * y);
-                    bIm[index] += (float)(weight * squared);
-                }
+                double weight = weights[i * NodesPerPoint + k];
+                int index = firstNodes[i] + offsets[k];
+                aRe[index] += weight;
+                aIm[index] += weight * x;
+                bRe[index] += weight * y;
+                bIm[index] += weight * squared;
             }
         }
 
-        float[] kernel = KernelSpectrum(fft, nodes, boxWidth / NodesPerBox, _grids[4], _grids[5], parallel);
+        if (span != _kernelSpan)
+        {
+            Array.Clear(_grids[4]);
+            Array.Clear(_grids[5]);
+            KernelSpectrum(fft, nodes, boxWidth / NodesPerBox, _grids[4], _grids[5], parallel);
+            _kernelSpan = span;
+        }
+
+        double[] kernel = _grids[4];
         fft.Forward(aRe, aIm, nodes, parallel);
         fft.Forward(bRe, bIm, nodes, parallel);
         parallel.For(size * size, 4096, (start, end) =>
@@ -133,28 +153,20 @@ internal sealed class FftRepulsion : IRepulsion
         fft.Inverse(aRe, aIm, nodes, parallel);
         fft.Inverse(bRe, bIm, nodes, parallel);
 
-        int[] cells = _cells;
-        double[] weights = _weights;
         return parallel.Sum(count, PointsPerChunk, (start, end) =>
         {
             double z = 0;
             for (int i = start; i < end; i++)
             {
                 double p1 = 0, px = 0, py = 0, p4 = 0;
-                int cell = cells[i];
-                for (int ky = 0; ky < NodesPerBox; ky++)
+                for (int k = 0; k < NodesPerPoint; k++)
                 {
-                    double wy = weights[i * 2 * NodesPerBox + NodesPerBox + ky];
-                    int rowStart = (cell / boxes * NodesPerBox + ky) * size + cell % boxes * NodesPerBox;
-                    for (int kx = 0; kx < NodesPerBox; kx++)
-                    {
-                        double weight = wy * weights[i * 2 * NodesPerBox + kx];
-                        int index = rowStart + kx;
-                        p1 += weight * aRe[index];
-                        px += weight * aIm[index];
-                        py += weight * bRe[index];
-                        p4 += weight * bIm[index];
-                    }
+                    double weight = weights[i * NodesPerPoint + k];
+                    int index = firstNodes[i] + offsets[k];
+                    p1 += weight * aRe[index];
+                    px += weight * aIm[index];
+                    py += weight * bRe[index];
+                    p4 += weight * bIm[index];
                 }
 
                 double x = embedding[2 * i], y = embedding[2 * i + 1];
@@ -168,21 +180,45 @@ internal sealed class FftRepulsion : IRepulsion
         });
     }
 
-    /// <summary>Each point's box (row-major over boxes) and its Lagrange weights along x then y.</summary>
-    private void LocatePoints(double[] embedding, int count, double low, double boxWidth, int boxes)
+    /// <summary>Each point's first node (the grid index of its box's corner node) and its 4×4 node weights.</summary>
+    private void LocatePoints(double[] embedding, int count, double low, double boxWidth, int boxes, int size)
     {
-        if (_cells.Length != count)
+        if (_firstNodes.Length != count)
         {
-            _cells = new int[count];
-            _weights = new double[count * 2 * NodesPerBox];
+            _firstNodes = new int[count];
+            _weights = new double[count * NodesPerPoint];
         }
 
+        Span<double> wx = stackalloc double[NodesPerBox];
+        Span<double> wy = stackalloc double[NodesPerBox];
         for (int i = 0; i < count; i++)
         {
-            int bx = Locate(embedding[2 * i], low, boxWidth, boxes, _weights.AsSpan(i * 2 * NodesPerBox, NodesPerBox));
-            int by = Locate(embedding[2 * i + 1], low, boxWidth, boxes, _weights.AsSpan(i * 2 * NodesPerBox + NodesPerBox, NodesPerBox));
-            _cells[i] = by * boxes + bx;
+            int bx = Locate(embedding[2 * i], low, boxWidth, boxes, wx);
+            int by = Locate(embedding[2 * i + 1], low, boxWidth, boxes, wy);
+            _firstNodes[i] = by * NodesPerBox * size + bx * NodesPerBox;
+            for (int ky = 0; ky < NodesPerBox; ky++)
+            {
+                for (int kx = 0; kx < NodesPerBox; kx++)
+                {
+                    _weights[i * NodesPerPoint + ky * NodesPerBox + kx] = wy[ky] * wx[kx];
+                }
+            }
         }
+    }
+
+    /// <summary>Grid offsets of a box's nodes from its first node, in the order of the weights.</summary>
+    private static int[] NodeOffsets(int size)
+    {
+        var offsets = new int[NodesPerPoint];
+        for (int ky = 0; ky < NodesPerBox; ky++)
+        {
+            for (int kx = 0; kx < NodesPerBox; kx++)
+            {
+                offsets[ky * NodesPerBox + kx] = ky * size + kx;
+            }
+        }
+
+        return offsets;
     }
 
     private int Locate(double value, double low, double boxWidth, int boxes, Span<double> weights)
@@ -211,7 +247,7 @@ internal sealed class FftRepulsion : IRepulsion
     /// The spectrum of the kernel 1/(1 + r²)² on the circulant embedding of the node grid, divided by size²
     /// so that the unnormalised inverse FFT comes out right. The kernel is even, so its spectrum is real.
     /// </summary>
-    private static float[] KernelSpectrum(Fft2D fft, int nodes, double spacing, float[] re, float[] im, FixedParallel parallel)
+    private static void KernelSpectrum(Fft2D fft, int nodes, double spacing, double[] re, double[] im, FixedParallel parallel)
     {
         int size = fft.Size;
         parallel.For(size, 16, (start, end) =>
@@ -224,17 +260,15 @@ internal sealed class FftRepulsion : IRepulsion
                     int dx = column <= nodes ? column : size - column;
                     double r2 = ((double)dx * dx + (double)dy * dy) * spacing * spacing;
                     double w = 1 / (1 + r2);
-                    re[row * size + column] = (float)(w * w);
+                    re[row * size + column] = w * w;
                 }
             }
         });
         fft.Forward(re, im, size, parallel);
-        float scale = 1f / ((float)size * size);
+        double scale = 1.0 / ((double)size * size);
         for (int k = 0; k < re.Length; k++)
         {
             re[k] *= scale;
         }
-
-        return re;
     }
 }

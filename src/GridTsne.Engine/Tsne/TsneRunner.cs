@@ -13,8 +13,11 @@ namespace GridTsne.Engine.Tsne;
 /// </summary>
 public static class TsneRunner
 {
-    /// <summary>Exact neighbour search up to this N, the random projection forest above (measured by bench/tsne).</summary>
-    public const int ExactNeighborsMaxPoints = 30000;
+    /// <summary>
+    /// Exact neighbour search up to this N, the random projection forest above. The brute force is O(N²·D):
+    /// about 5 s of CPU at 20,000 points × 50 dimensions on a 2-core machine, a tenth of the optimisation's.
+    /// </summary>
+    public const int ExactNeighborsMaxPoints = 25000;
 
     /// <summary>Standard deviation of the first coordinate of the initial map (openTSNE's choice).</summary>
     public const double InitialScale = 1e-4;

@@ -144,23 +144,20 @@ public sealed class InvokeTsneCommand : GridTsneCmdlet
             EarlyExaggerationIterations = EarlyExaggerationIterations,
         };
 
-        TsneResult result;
-        try
+        if (options.Method == TsneMethod.Exact && count > TsneOptions.MaxExactPoints)
         {
-            result = RunOnWorker((messages, token) =>
-            {
-                var progress = new ProgressReporter(messages, count);
-                TsneResult value = TsneRunner.Run(data, count, _dimensions, options, progress, token);
-                progress.Complete();
-                return value;
-            });
+            Fail("ExactMethodTooLarge", ErrorCategory.LimitsExceeded,
+                string.Create(CultureInfo.InvariantCulture, $"-Method Exact is limited to {TsneOptions.MaxExactPoints} items (it keeps N² affinities); use BarnesHut, Fft or Auto for {count} items."),
+                count);
         }
-        catch (ArgumentException exception)
+
+        TsneResult result = RunOnWorker((messages, token) =>
         {
-            // Only the exact method's size limit can get here: the input was checked item by item.
-            ThrowTerminatingError(new ErrorRecord(exception, "ExactMethodTooLarge", ErrorCategory.LimitsExceeded, count));
-            return;
-        }
+            var progress = new ProgressReporter(messages, count);
+            TsneResult value = TsneRunner.Run(data, count, _dimensions, options, progress, token);
+            progress.Complete();
+            return value;
+        });
 
         foreach (string warning in result.Warnings)
         {

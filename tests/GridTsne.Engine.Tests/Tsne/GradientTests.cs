@@ -156,9 +156,9 @@ public class GradientTests
     public void Fft_matches_a_direct_discrete_fourier_transform(int size)
     {
         var random = new Random(size);
-        float[] re = Enumerable.Range(0, size * size).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
-        float[] im = Enumerable.Range(0, size * size).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
-        float[] originalRe = (float[])re.Clone(), originalIm = (float[])im.Clone();
+        double[] re = Enumerable.Range(0, size * size).Select(_ => random.NextDouble() - 0.5).ToArray();
+        double[] im = Enumerable.Range(0, size * size).Select(_ => random.NextDouble() - 0.5).ToArray();
+        double[] originalRe = (double[])re.Clone(), originalIm = (double[])im.Clone();
         var fft = new Fft2D(size);
         fft.Forward(re, im, size, Parallel);
 
@@ -178,16 +178,16 @@ public class GradientTests
                     }
                 }
 
-                Assert.Equal(sumRe, re[v * size + u], 1e-6 * size * size);
-                Assert.Equal(sumIm, im[v * size + u], 1e-6 * size * size);
+                Assert.Equal(sumRe, re[v * size + u], 1e-9);
+                Assert.Equal(sumIm, im[v * size + u], 1e-9);
             }
         }
 
         fft.Inverse(re, im, size, Parallel);
         for (int k = 0; k < re.Length; k++)
         {
-            Assert.Equal(originalRe[k], re[k] / (size * size), 1e-5);
-            Assert.Equal(originalIm[k], im[k] / (size * size), 1e-5);
+            Assert.Equal(originalRe[k], re[k] / (size * size), 1e-12);
+            Assert.Equal(originalIm[k], im[k] / (size * size), 1e-12);
         }
     }
 
