@@ -6,6 +6,8 @@ public class GradientTests
 {
     private static readonly FixedParallel Parallel = new(2, CancellationToken.None);
 
+    private static readonly Lazy<(double[] Map, Affinities P)> Map500 = new(MakeMapOf500);
+
     [Fact]
     public void Analytic_gradient_matches_finite_differences()
     {
@@ -192,7 +194,9 @@ public class GradientTests
     }
 
     /// <summary>A realistic map: 500 blob points optimised briefly by the exact method, with their sparse P.</summary>
-    private static (double[] Map, Affinities P) MapOf500()
+    private static (double[] Map, Affinities P) MapOf500() => Map500.Value;
+
+    private static (double[] Map, Affinities P) MakeMapOf500()
     {
         const int count = 500, dimensions = 10;
         float[] data = TsneTestData.Blobs(count, dimensions, 5, 6, seed: 8);
