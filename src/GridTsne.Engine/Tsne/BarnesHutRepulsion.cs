@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace GridTsne.Engine.Tsne;
 
 /// <summary>
@@ -44,9 +47,11 @@ internal sealed class BarnesHutRepulsion : IRepulsion
                 int own = leafOf[point];
                 double sumW = 0, fx = 0, fy = 0;
                 int node = 0;
+                ref Node first = ref MemoryMarshal.GetArrayDataReference(nodes);
                 while (node < nodeCount)
                 {
-                    ref readonly Node cell = ref nodes[node];
+                    // node < nodeCount ≤ nodes.Length, so the bounds check can go.
+                    ref readonly Node cell = ref Unsafe.Add(ref first, node);
                     double dx = x - cell.X, dy = y - cell.Y;
                     double distanceSquared = dx * dx + dy * dy;
                     bool leaf = cell.Next == node + 1;
