@@ -2,7 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Management.Automation;
 
-namespace GridTsne.Commands;
+namespace GridTsne.Infrastructure;
 
 /// <summary>
 /// Turns what a pipeline can carry as a vector into float[]: a float[] itself (kept, not copied), double[]
