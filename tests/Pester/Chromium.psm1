@@ -59,6 +59,8 @@ function Start-ChromiumSession {
                     browserName           = 'chrome'
                     'goog:chromeOptions'  = @{ binary = $chromium; args = $arguments }
                     unhandledPromptBehavior = 'ignore'
+                    # Network events in the 'performance' log tell which URLs the page requested.
+                    'goog:loggingPrefs'   = @{ browser = 'ALL'; performance = 'ALL' }
                     pageLoadStrategy      = 'normal'
                 } } }
         $created = Invoke-WebDriver $session POST '/session' $capabilities
@@ -154,6 +156,15 @@ function New-WheelSource {
     @{ type = 'wheel'; id = 'wheel'; actions = @(@{ type = 'scroll'; x = $X; y = $Y; deltaX = 0; deltaY = $DeltaY; origin = 'viewport'; duration = 0 }) }
 }
 
+function Get-BrowserRequestedUrls {
+    <# Every URL the browser requested since the last call (from the DevTools network events of the performance log). #>
+    param([Parameter(Mandatory)] $Session)
+    foreach ($entry in Invoke-WebDriver $Session POST '/log' @{ type = 'performance' }) {
+        $event = ($entry.message | ConvertFrom-Json).message
+        if ($event.method -eq 'Network.requestWillBeSent') { $event.params.request.url }
+    }
+}
+
 function Get-BrowserScreenshot {
     <# A screenshot of the viewport as PNG bytes. #>
     param([Parameter(Mandatory)] $Session)
@@ -167,4 +178,4 @@ function Get-BrowserAlertText {
 }
 
 Export-ModuleMember -Function Find-ChromiumBinary, Start-ChromiumSession, Stop-ChromiumSession, Invoke-WebDriver, Invoke-BrowserScript,
-    Wait-BrowserCondition, Open-BrowserPage, Invoke-BrowserActions, New-MouseSource, New-WheelSource, Get-BrowserScreenshot, Get-BrowserAlertText
+    Wait-BrowserCondition, Open-BrowserPage, Invoke-BrowserActions, New-MouseSource, New-WheelSource, Get-BrowserRequestedUrls, Get-BrowserScreenshot, Get-BrowserAlertText
