@@ -41,7 +41,8 @@ internal static class OriginalLinks
         }
 
         // Every segment percent-encoded (':' too), so a name like "javascript:x" stays a relative path.
-        return "./" + string.Join('/', segments.Select(segment => segment == ".." ? segment : Uri.EscapeDataString(segment)));
+        string path = string.Join('/', segments.Select(segment => segment == ".." ? segment : Uri.EscapeDataString(segment)));
+        return parents == 0 ? "./" + path : path;
     }
 
     private static bool IsUnder(string path, string directory)

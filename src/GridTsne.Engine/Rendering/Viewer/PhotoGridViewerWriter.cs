@@ -394,9 +394,10 @@ public static class PhotoGridViewerWriter
             {
                 Parallel.ForEach(indices, parallel, ProduceTile);
             }
-            catch (AggregateException ex) when (ex.InnerExceptions.Count == 1)
+            catch (AggregateException ex) when (ex.InnerExceptions.Count >= 1)
             {
-                ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+                // Parallel.ForEach wraps whatever a tile threw; surface the first cause as itself.
+                ExceptionDispatchInfo.Throw(ex.InnerExceptions.FirstOrDefault(inner => inner is OperationCanceledException) ?? ex.InnerExceptions[0]);
             }
         }
 
