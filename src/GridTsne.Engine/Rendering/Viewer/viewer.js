@@ -45,41 +45,46 @@
   var pitch = tileSize + padding;
   var gridWidth = columns * pitch - padding;
   var gridHeight = rows * pitch - padding;
-  var cells = layout.cells;
+  var cellCount = layout.cells.count;
+  var cellRow = Int32Array.from(layout.cells.row);
+  var cellColumn = Int32Array.from(layout.cells.column);
+  var cellName = layout.cells.name;
+  var cellLabel = layout.cells.label;
+  var cellHref = layout.cells.href;
+  var cellState = Uint8Array.from(layout.cells.state);
+  var LINKED = 0, EMBEDDED = 1, UNREADABLE = 2;
 
-  // Cell index per grid position (-1 for an empty cell), and a lower-case search text per cell.
-  var cellAt = new Int32Array(rows * columns).fill(-1);
-  var searchText = new Array(cells.length);
-  var readable = 0;
-  var linked = 0;
-  var embedded = 0;
-  cells.forEach(function (cell, index) {
-    cellAt[cell.row * columns + cell.column] = index;
-    searchText[index] = (cell.name + '\n' + (cell.label === null ? '' : cell.label)).toLocaleLowerCase();
-    if (!cell.failed) { readable++; }
-    if (cell.href !== null) { if (cell.embedded) { embedded++; } else { linked++; } }
-  });
-
-  // Levels, coarsest first; each atlas covers a block of cells.
+  // Levels, coarsest first; each atlas covers a block of cells. The coarsest level starts loading at once,
+  // so its images decode while the rest of the page is set up.
   var levels = layout.levels.map(function (spec, levelIndex) {
     var blockColumns = Math.ceil(columns / spec.cellsPerAtlas);
     var level = { size: spec.size, cellsPerAtlas: spec.cellsPerAtlas, blockColumns: blockColumns, atlases: [], byBlock: [] };
     spec.atlases.forEach(function (atlasSpec) {
       var atlas = {
         level: levelIndex, file: atlasSpec.file, row: atlasSpec.row, column: atlasSpec.column,
-        rows: atlasSpec.rows, columns: atlasSpec.columns, img: null, state: 'idle', lastDrawn: 0, readableCells: 0
+        rows: atlasSpec.rows, columns: atlasSpec.columns, img: null, state: 'idle', lastDrawn: 0
       };
-      for (var r = atlas.row; r < atlas.row + atlas.rows; r++) {
-        for (var c = atlas.column; c < atlas.column + atlas.columns; c++) {
-          var index = cellAt[r * columns + c];
-          if (index >= 0 && !cells[index].failed) { atlas.readableCells++; }
-        }
-      }
       level.atlases.push(atlas);
       level.byBlock[Math.floor(atlas.row / spec.cellsPerAtlas) * blockColumns + Math.floor(atlas.column / spec.cellsPerAtlas)] = atlas;
     });
     return level;
   });
+  var loadQueue = [];
+  var activeLoads = 0;
+  want(levels[0].atlases);
+
+  // Cell index per grid position (-1 for an empty cell), and a lower-case search text per cell.
+  var cellAt = new Int32Array(rows * columns).fill(-1);
+  var searchText = new Array(cellCount);
+  var readable = 0;
+  var linked = 0;
+  var embedded = 0;
+  for (var index = 0; index < cellCount; index++) {
+    cellAt[cellRow[index] * columns + cellColumn[index]] = index;
+    searchText[index] = (cellName[index] + '\n' + (cellLabel[index] === null ? '' : cellLabel[index])).toLocaleLowerCase();
+    if (cellState[index] !== UNREADABLE) { readable++; }
+    if (cellState[index] === LINKED) { linked++; } else if (cellState[index] === EMBEDDED) { embedded++; }
+  }
 
   // View transform: screen (CSS px, relative to the canvas) = world (full-size tile px) * scale + offset.
   var scale = 1;
@@ -92,7 +97,7 @@
 
   var query = '';
   var matches = [];
-  var isMatch = new Uint8Array(cells.length);
+  var isMatch = new Uint8Array(cellCount);
   var nextMatch = 0;
   var hovered = -1;
   var lastPointer = null;
@@ -100,8 +105,6 @@
   var renderQueued = false;
   var ready = false;
   var openMs = null;
-  var loadQueue = [];
-  var activeLoads = 0;
 
   // ---- view transform ----------------------------------------------------------------------------------
 
@@ -290,22 +293,21 @@
 
   // Draws one cell from the finest loaded level up to the chosen one.
   function drawCell(index, chosen) {
-    var cell = cells[index];
+    var row = cellRow[index], column = cellColumn[index];
     for (var i = chosen; i >= 0; i--) {
       var level = levels[i];
-      var atlas = level.byBlock[Math.floor(cell.row / level.cellsPerAtlas) * level.blockColumns + Math.floor(cell.column / level.cellsPerAtlas)];
+      var atlas = level.byBlock[Math.floor(row / level.cellsPerAtlas) * level.blockColumns + Math.floor(column / level.cellsPerAtlas)];
       if (atlas && atlas.state === 'loaded') {
         atlas.lastDrawn = frame;
-        drawTileFrom(atlas, cell.row, cell.column);
+        drawTileFrom(atlas, row, column);
         return;
       }
     }
   }
 
   function outlineCell(index, colour, width) {
-    var cell = cells[index];
-    var x0 = deviceX(cell.column * pitch), x1 = deviceX(cell.column * pitch + tileSize);
-    var y0 = deviceY(cell.row * pitch), y1 = deviceY(cell.row * pitch + tileSize);
+    var x0 = deviceX(cellColumn[index] * pitch), x1 = deviceX(cellColumn[index] * pitch + tileSize);
+    var y0 = deviceY(cellRow[index] * pitch), y1 = deviceY(cellRow[index] * pitch + tileSize);
     ctx.strokeStyle = colour;
     ctx.lineWidth = width;
     ctx.strokeRect(x0 + width / 2, y0 + width / 2, Math.max(1, x1 - x0 - width), Math.max(1, y1 - y0 - width));
@@ -384,14 +386,13 @@
         tooltip.hidden = true;
         canvas.classList.remove('over-photo');
       } else {
-        var cell = cells[index];
-        tooltipName.textContent = cell.name;
-        tooltipLabel.textContent = cell.label === null ? '' : cell.label;
-        var where = 'row ' + (cell.row + 1) + ', column ' + (cell.column + 1);
-        tooltipDetail.textContent = cell.failed ? where + ' \u00b7 could not be read'
-          : cell.href === null ? where : where + ' \u00b7 click to open' + (cell.embedded ? ' a copy' : '');
+        tooltipName.textContent = cellName[index];
+        tooltipLabel.textContent = cellLabel[index] === null ? '' : cellLabel[index];
+        var where = 'row ' + (cellRow[index] + 1) + ', column ' + (cellColumn[index] + 1);
+        tooltipDetail.textContent = cellState[index] === UNREADABLE ? where + ' \u00b7 could not be read'
+          : where + ' \u00b7 click to open ' + (cellState[index] === EMBEDDED ? 'a copy' : 'the photo');
         tooltip.hidden = false;
-        canvas.classList.toggle('over-photo', cell.href !== null);
+        canvas.classList.toggle('over-photo', cellHref[index] !== null);
       }
     }
     if (index >= 0) { placeTooltip(x, y); }
@@ -410,11 +411,11 @@
 
   function scheduleOpen(index) {
     cancelOpen();
-    var cell = cells[index];
-    if (cell.href === null) { return; }
+    var href = cellHref[index];
+    if (href === null) { return; }
     pendingOpen = window.setTimeout(function () {
       pendingOpen = null;
-      var url = new URL(cell.href, document.baseURI);
+      var url = new URL(href, document.baseURI);
       // Only a file beside the page: the writer emits relative links, this refuses anything else.
       if (url.protocol !== window.location.protocol) { return; }
       window.open(url.href, '_blank', 'noopener,noreferrer');
@@ -562,7 +563,7 @@
     matches = [];
     nextMatch = 0;
     if (query !== '') {
-      for (var i = 0; i < cells.length; i++) {
+      for (var i = 0; i < cellCount; i++) {
         if (searchText[i].indexOf(query) >= 0) { isMatch[i] = 1; matches.push(i); }
       }
     }
@@ -576,11 +577,11 @@
   search.addEventListener('keydown', function (event) {
     if (event.key !== 'Enter' || matches.length === 0) { return; }
     event.preventDefault();
-    var cell = cells[matches[nextMatch % matches.length]];
+    var index = matches[nextMatch % matches.length];
     nextMatch++;
     scale = Math.min(maxScale(), Math.max(scale, Math.min(viewWidth, viewHeight) / (8 * pitch)));
-    offsetX = viewWidth / 2 - (cell.column * pitch + tileSize / 2) * scale;
-    offsetY = viewHeight / 2 - (cell.row * pitch + tileSize / 2) * scale;
+    offsetX = viewWidth / 2 - (cellColumn[index] * pitch + tileSize / 2) * scale;
+    offsetY = viewHeight / 2 - (cellRow[index] * pitch + tileSize / 2) * scale;
     clampOffset();
     requestRender();
   });
@@ -611,8 +612,8 @@
 
   document.title = layout.title;
   document.getElementById('title').textContent = layout.title;
-  var summary = cells.length.toLocaleString('en-US') + ' photos \u00b7 ' + rows + ' \u00d7 ' + columns;
-  if (readable < cells.length) { summary += ' \u00b7 ' + (cells.length - readable).toLocaleString('en-US') + ' unreadable'; }
+  var summary = cellCount.toLocaleString('en-US') + ' photos \u00b7 ' + rows + ' \u00d7 ' + columns;
+  if (readable < cellCount) { summary += ' \u00b7 ' + (cellCount - readable).toLocaleString('en-US') + ' unreadable'; }
   document.getElementById('summary').textContent = summary;
   document.getElementById('help-originals').textContent =
     'In this page, ' + linked.toLocaleString('en-US') + ' photo(s) link to their original file and ' +
@@ -621,6 +622,17 @@
   new ResizeObserver(resize).observe(stage);
   resize();
 
+  function readableCellsIn(atlas) {
+    var count = 0;
+    for (var r = atlas.row; r < atlas.row + atlas.rows; r++) {
+      for (var c = atlas.column; c < atlas.column + atlas.columns; c++) {
+        var index = cellAt[r * columns + c];
+        if (index >= 0 && cellState[index] !== UNREADABLE) { count++; }
+      }
+    }
+    return count;
+  }
+
   // Read-only state for scripts and tests: a fresh frozen snapshot on every read.
   function snapshot() {
     return Object.freeze({
@@ -628,7 +640,7 @@
       openMs: openMs,
       rows: rows,
       columns: columns,
-      cells: cells.length,
+      cells: cellCount,
       readable: readable,
       linked: linked,
       embedded: embedded,
@@ -640,13 +652,13 @@
           atlases: level.atlases.length,
           loaded: loaded.length,
           failed: level.atlases.filter(function (atlas) { return atlas.state === 'failed'; }).length,
-          tilesLoaded: loaded.reduce(function (sum, atlas) { return sum + atlas.readableCells; }, 0)
+          tilesLoaded: loaded.reduce(function (sum, atlas) { return sum + readableCellsIn(atlas); }, 0)
         });
       }),
       transform: Object.freeze({ scale: scale, x: offsetX, y: offsetY }),
       query: query,
       highlighted: matches.length,
-      hovered: hovered < 0 ? null : Object.freeze({ row: cells[hovered].row, column: cells[hovered].column, name: cells[hovered].name })
+      hovered: hovered < 0 ? null : Object.freeze({ row: cellRow[hovered], column: cellColumn[hovered], name: cellName[hovered] })
     });
   }
 

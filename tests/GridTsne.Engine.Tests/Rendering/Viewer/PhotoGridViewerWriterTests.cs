@@ -88,9 +88,9 @@ public sealed class PhotoGridViewerWriterTests : IDisposable
         }
 
         string layout = File.ReadAllText(Path.Combine(Site, "grid_files", "layout.js"));
-        Assert.Contains("\"href\":\"./photos/red.png\"", layout, StringComparison.Ordinal);
-        Assert.Contains("\"href\":\"./grid_files/photos/1.jpg\",\"embedded\":true", layout, StringComparison.Ordinal);
-        Assert.Contains("\"name\":\"broken.jpg\",\"label\":null,\"href\":null,\"embedded\":false,\"failed\":true", layout, StringComparison.Ordinal);
+        Assert.Contains("\"href\":[\"./photos/red.png\",\"./grid_files/photos/1.jpg\",null]", layout, StringComparison.Ordinal);
+        Assert.Contains("\"name\":[\"red.png\",\"green.png\",\"broken.jpg\"],\"label\":[\"red\",null,null]", layout, StringComparison.Ordinal);
+        Assert.Contains("\"state\":[0,1,2]", layout, StringComparison.Ordinal);
         Assert.DoesNotContain(_root, layout, StringComparison.Ordinal); // no absolute path leaves the machine in the page
         Assert.Equal(new FileInfo(Page).Length + Directory.EnumerateFiles(result.AssetsDirectory, "*", SearchOption.AllDirectories).Sum(file => new FileInfo(file).Length), result.TotalBytes);
         AssertNoTemporaryLeft();

@@ -30,20 +30,47 @@ public class ViewerLayoutTests
         byte[] bytes = stream.ToArray();
 
         Assert.All(bytes, b => Assert.InRange(b, (byte)0x0A, (byte)0x7E));
-        string script = Encoding.ASCII.GetString(bytes);
-        string body = script[(script.IndexOf("*/", StringComparison.Ordinal) + 2)..];
+        string body = Body(bytes);
         Assert.DoesNotContain('<', body);
         Assert.DoesNotContain('>', body);
-        Assert.StartsWith("\nwindow.GRIDTSNE_LAYOUT = {", body, StringComparison.Ordinal);
-        Assert.EndsWith("};\n", body, StringComparison.Ordinal);
 
-        // The object literal is JSON; its strings give back exactly the names.
-        string json = body["\nwindow.GRIDTSNE_LAYOUT = ".Length..^2];
-        using JsonDocument document = JsonDocument.Parse(json);
-        JsonElement[] parsed = [.. document.RootElement.GetProperty("cells").EnumerateArray()];
-        Assert.Equal(HostileNames, parsed.Select(cell => cell.GetProperty("name").GetString()));
-        Assert.Equal(HostileNames.Select(name => "label " + name), parsed.Select(cell => cell.GetProperty("label").GetString()));
+        // The string literal holds JSON; its strings give back exactly the names and labels.
+        using JsonDocument document = JsonDocument.Parse(JsonOf(body));
+        JsonElement columns = document.RootElement.GetProperty("cells");
+        Assert.Equal(HostileNames, columns.GetProperty("name").EnumerateArray().Select(name => name.GetString()));
+        Assert.Equal(HostileNames.Select(name => "label " + name), columns.GetProperty("label").EnumerateArray().Select(label => label.GetString()));
         Assert.Equal("</script>title", document.RootElement.GetProperty("title").GetString());
+    }
+
+    /// <summary>The script after its comment: one assignment of JSON.parse of a single-quoted literal.</summary>
+    private static string Body(byte[] script)
+    {
+        string text = Encoding.ASCII.GetString(script);
+        Assert.StartsWith(ViewerLayoutScript.Signature, text, StringComparison.Ordinal);
+        string body = text[(text.IndexOf("*/", StringComparison.Ordinal) + 2)..];
+        Assert.StartsWith("\nwindow.GRIDTSNE_LAYOUT = JSON.parse('", body, StringComparison.Ordinal);
+        Assert.EndsWith("');\n", body, StringComparison.Ordinal);
+        return body;
+    }
+
+    /// <summary>Undoes the literal's escapes; any other backslash sequence or a bare apostrophe would end or break the literal.</summary>
+    private static string JsonOf(string body)
+    {
+        string literal = body["\nwindow.GRIDTSNE_LAYOUT = JSON.parse('".Length..^"');\n".Length];
+        var json = new StringBuilder();
+        for (int i = 0; i < literal.Length; i++)
+        {
+            Assert.NotEqual('\'', literal[i]);
+            if (literal[i] == '\\')
+            {
+                i++;
+                Assert.True(literal[i] is '\\' or '\'', $"unexpected escape \\{literal[i]}");
+            }
+
+            json.Append(literal[i]);
+        }
+
+        return json.ToString();
     }
 
     [Fact]
@@ -52,9 +79,11 @@ public class ViewerLayoutTests
         var options = new ViewerOptions { Rows = 1, Columns = 1 };
         using var stream = new MemoryStream();
         ViewerLayoutScript.Write(stream, "t", options, ViewerLevels.For(64), [[], []], [new ViewerCellEntry(0, 0, "bad\uD800name.jpg", null, null, false, true)]);
-        string script = Encoding.ASCII.GetString(stream.ToArray());
-        Assert.Contains("bad\\uFFFDname.jpg", script, StringComparison.Ordinal);
-        Assert.Contains("\"label\":null", script, StringComparison.Ordinal);
+        using JsonDocument document = JsonDocument.Parse(JsonOf(Body(stream.ToArray())));
+        JsonElement cells = document.RootElement.GetProperty("cells");
+        Assert.Equal("bad\uFFFDname.jpg", cells.GetProperty("name")[0].GetString());
+        Assert.Equal(JsonValueKind.Null, cells.GetProperty("label")[0].ValueKind);
+        Assert.Equal(2, cells.GetProperty("state")[0].GetInt32());
     }
 
     [Fact]
