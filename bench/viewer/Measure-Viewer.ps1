@@ -66,10 +66,12 @@ function Get-Median([double[]] $Values) {
 }
 
 function Measure-Pan($Session, [string] $Label) {
-    # Records requestAnimationFrame intervals while the mouse drags across the view for two seconds.
+    # Records requestAnimationFrame intervals while a mouse button is down, during a two-second drag.
     Invoke-BrowserScript $Session @'
-        window.__frames = []; var last = performance.now();
-        (function tick(now) { window.__frames.push(now - last); last = now; if (window.__frames.length < 100000) requestAnimationFrame(tick); })(last);
+        var frames = window.__frames = [], down = false, last = 0, canvas = document.getElementById('grid');
+        canvas.addEventListener('pointerdown', function () { down = true; last = performance.now(); });
+        canvas.addEventListener('pointerup', function () { down = false; });
+        (function tick(now) { if (down) { frames.push(now - last); last = now; } if (frames.length < 100000) requestAnimationFrame(tick); })(0);
 '@ | Out-Null
     $rect = Invoke-BrowserScript $Session "var r = document.getElementById('grid').getBoundingClientRect(); return { x: r.left + r.width / 2, y: r.top + r.height / 2 };"
     $x = [int]$rect.x; $y = [int]$rect.y
@@ -79,7 +81,7 @@ function Measure-Pan($Session, [string] $Label) {
             @{ type = 'pointerMove'; x = $x + 150; y = $y + 60; origin = 'viewport'; duration = 1000 },
             @{ type = 'pointerMove'; x = $x - 150; y = $y - 60; origin = 'viewport'; duration = 1000 },
             @{ type = 'pointerUp'; button = 0 }))
-    $frames = @(Invoke-BrowserScript $Session 'var f = window.__frames.slice(2); window.__frames = [100000]; return f;')
+    $frames = @(Invoke-BrowserScript $Session 'var f = window.__frames.slice(1); window.__frames.length = 100000; return f;')
     $sorted = $frames | Sort-Object
     [pscustomobject]@{
         View = $Label; Frames = $frames.Count

@@ -263,16 +263,17 @@
   function deviceX(worldX) { return Math.round((worldX * scale + offsetX) * deviceRatio); }
   function deviceY(worldY) { return Math.round((worldY * scale + offsetY) * deviceRatio); }
 
-  // Draws the part of an atlas inside the visible range; edge to edge when there is no padding.
+  // Draws the part of an atlas inside the visible range. With no gap of a device pixel or more between tiles,
+  // one drawImage covers the whole part (tiles shift by less than a pixel); otherwise each tile is drawn.
   function drawAtlas(atlas, range) {
     var size = levels[atlas.level].size;
     var r0 = Math.max(range.r0, atlas.row), r1 = Math.min(range.r1, atlas.row + atlas.rows - 1);
     var c0 = Math.max(range.c0, atlas.column), c1 = Math.min(range.c1, atlas.column + atlas.columns - 1);
     if (r0 > r1 || c0 > c1) { return; }
     atlas.lastDrawn = frame;
-    if (padding === 0) {
-      var x0 = deviceX(c0 * pitch), x1 = deviceX((c1 + 1) * pitch);
-      var y0 = deviceY(r0 * pitch), y1 = deviceY((r1 + 1) * pitch);
+    if (padding * scale * deviceRatio < 1) {
+      var x0 = deviceX(c0 * pitch), x1 = deviceX(c1 * pitch + tileSize);
+      var y0 = deviceY(r0 * pitch), y1 = deviceY(r1 * pitch + tileSize);
       ctx.drawImage(atlas.img, (c0 - atlas.column) * size, (r0 - atlas.row) * size, (c1 - c0 + 1) * size, (r1 - r0 + 1) * size,
         x0, y0, x1 - x0, y1 - y0);
       return;
