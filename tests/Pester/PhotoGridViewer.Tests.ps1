@@ -275,3 +275,81 @@ Describe 'Export-PhotoGrid viewer in Chromium' {
         Get-TestImagePixel $shot -X $background.X -Y $background.Y | Should -Be @(0, 0, 0) -Because 'the unreadable photo leaves its tile background'
     }
 }
+
+Describe 'Export-PhotoGrid -Path *.html (writing)' {
+    BeforeAll {
+        New-Item -ItemType Directory -Path (Join-Path $TestDrive 'solo') | Out-Null
+        $script:photo = New-TestImage -Path (Join-Path $TestDrive 'solo/one.png') -Color @(10, 200, 30)
+        $script:one = [pscustomobject]@{ Path = $photo.FullName; Row = 0; Column = 0; Kind = 'green' }
+        function Get-LayoutJson([string] $Page) {
+            $assets = Join-Path (Split-Path $Page) ([IO.Path]::GetFileNameWithoutExtension($Page) + '_files')
+            $script = Get-Content -Raw -LiteralPath (Join-Path $assets 'layout.js')
+            $start = $script.IndexOf("JSON.parse('") + "JSON.parse('".Length
+            $script.Substring($start, $script.LastIndexOf("');") - $start).Replace('\\', '\') | ConvertFrom-Json
+        }
+    }
+
+    It '-WhatIf writes nothing' {
+        $page = Join-Path $TestDrive 'solo/whatif.html'
+        $one | Export-PhotoGrid -Path $page -WhatIf
+        $page | Should -Not -Exist
+        Join-Path $TestDrive 'solo/whatif_files' | Should -Not -Exist
+    }
+
+    It '-PassThru emits the page, and .htm works too' {
+        $page = Join-Path $TestDrive 'solo/pass.htm'
+        $file = $one | Export-PhotoGrid -Path $page -PassThru
+        $file | Should -BeOfType System.IO.FileInfo
+        $file.FullName | Should -Be $page
+        Join-Path $TestDrive 'solo/pass_files/viewer.js' | Should -Exist
+    }
+
+    It '-NoClobber refuses an existing page before any work' {
+        $page = Join-Path $TestDrive 'solo/keep.html'
+        Set-Content -LiteralPath $page -Value 'mine'
+        { $one | Export-PhotoGrid -Path $page -NoClobber -ErrorAction Stop } | Should -Throw -ErrorId 'NoClobber*'
+        Get-Content -LiteralPath $page | Should -Be 'mine'
+        Join-Path $TestDrive 'solo/keep_files' | Should -Not -Exist
+    }
+
+    It 'never replaces an assets folder it did not write' {
+        $page = Join-Path $TestDrive 'solo/foreign.html'
+        New-Item -ItemType Directory -Path (Join-Path $TestDrive 'solo/foreign_files') | Out-Null
+        Set-Content -LiteralPath (Join-Path $TestDrive 'solo/foreign_files/notes.txt') -Value 'mine'
+        { $one | Export-PhotoGrid -Path $page -ErrorAction Stop } | Should -Throw -ErrorId 'ViewerAssetsFolderInUse*'
+        Get-Content -LiteralPath (Join-Path $TestDrive 'solo/foreign_files/notes.txt') | Should -Be 'mine'
+        $page | Should -Not -Exist
+    }
+
+    It 'replaces an existing viewer and leaves no temporary file' {
+        $page = Join-Path $TestDrive 'solo/again.html'
+        $one | Export-PhotoGrid -Path $page -Label Kind
+        $first = (Get-LayoutJson $page).cells.label
+        $one | Export-PhotoGrid -Path $page -Label { $_.Kind.ToUpperInvariant() + '!' }
+        (Get-LayoutJson $page).cells.label | Should -Be 'GREEN!'
+        $first | Should -Be 'green'
+        @(Get-ChildItem -LiteralPath (Join-Path $TestDrive 'solo') -Force -Filter '.*') | Should -BeNullOrEmpty
+    }
+
+    It '-Label reads a property or runs a script block on each item' {
+        $page = Join-Path $TestDrive 'solo/labels.html'
+        $items = 0..2 | ForEach-Object { [pscustomobject]@{ Path = $photo.FullName; Row = 0; Column = $_; Kind = "k$_"; Score = $_ * 10 } }
+        $items | Export-PhotoGrid -Path $page -Label Score
+        (Get-LayoutJson $page).cells.label | Should -Be @('0', '10', '20')
+        $items | Export-PhotoGrid -Path $page -Label { "$($_.Kind) ($([runspace]::DefaultRunspace.Id))" }
+        (Get-LayoutJson $page).cells.label | Should -Be @(0..2 | ForEach-Object { "k$_ ($([runspace]::DefaultRunspace.Id))" }) -Because 'the script block runs in the caller''s runspace, on the pipeline thread'
+        $items | Export-PhotoGrid -Path $page -Label NoSuchProperty -WarningVariable warnings -WarningAction SilentlyContinue
+        (Get-LayoutJson $page).cells.label | Should -Be @($null, $null, $null)
+        $warnings | Should -Not -BeNullOrEmpty
+    }
+
+    It 'reports a failing -Label script block per item and keeps the photo' {
+        $page = Join-Path $TestDrive 'solo/badlabel.html'
+        $items = 0..1 | ForEach-Object { [pscustomobject]@{ Path = $photo.FullName; Row = 0; Column = $_ } }
+        $items | Export-PhotoGrid -Path $page -Label { if ($_.Column -eq 1) { throw 'no label here' } 'fine' } -ErrorVariable labelErrors -ErrorAction SilentlyContinue
+        $labelErrors.Count | Should -Be 1
+        $labelErrors[0].FullyQualifiedErrorId | Should -BeLike 'LabelFailed*'
+        (Get-LayoutJson $page).cells.label | Should -Be @('fine', $null)
+        (Get-LayoutJson $page).cells.state | Should -Be @(0, 0)
+    }
+}
