@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
@@ -19,15 +20,25 @@ public static class SafeImageLoader
     private static readonly ConcurrentDictionary<long, Configuration> ConfigurationsByPixelLimit = new();
 
     /// <summary>Decodes a photo to upright RGB.</summary>
-    public static Image<Rgb24> Load(string path, ImageDecodeOptions? options = null)
+    /// <param name="cancellationToken">Checked while the pixels decode, so that even a huge photo stops at once.</param>
+    public static Image<Rgb24> Load(string path, ImageDecodeOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= ImageDecodeOptions.Default;
-        byte[] content = ReadAllBytes(path);
-        return Decode(path, content, options);
+        // A pooled buffer: read one by one, photos of 100 KB and more would each land on the large-object
+        // heap, and thousands of them in a row force full garbage collections.
+        (byte[] buffer, int length) = ReadIntoPooledBuffer(path);
+        try
+        {
+            return Decode(path, buffer.AsMemory(0, length), options, cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Decodes photo bytes already in memory; <paramref name="path"/> names them in errors.</summary>
-    public static Image<Rgb24> Decode(string path, ReadOnlyMemory<byte> content, ImageDecodeOptions? options = null)
+    public static Image<Rgb24> Decode(string path, ReadOnlyMemory<byte> content, ImageDecodeOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= ImageDecodeOptions.Default;
         if (content.Length == 0)
@@ -72,13 +83,13 @@ public static class SafeImageLoader
             Image<Rgb24> result;
             if (hasAlpha)
             {
-                using Image<Rgba32> withAlpha = Image.Load<Rgba32>(configuration, decodeStream);
+                using Image<Rgba32> withAlpha = LoadPixels<Rgba32>(configuration, decodeStream, cancellationToken);
                 withAlpha.Mutate(context => context.AutoOrient().BackgroundColor(Color.FromRgb(options.Background.R, options.Background.G, options.Background.B)));
                 result = withAlpha.CloneAs<Rgb24>();
             }
             else
             {
-                result = Image.Load<Rgb24>(configuration, decodeStream);
+                result = LoadPixels<Rgb24>(configuration, decodeStream, cancellationToken);
                 result.Mutate(context => context.AutoOrient());
             }
 
@@ -101,7 +112,31 @@ public static class SafeImageLoader
     }
 
     /// <summary>Reads a file, turning file-system failures into <see cref="ImageLoadException"/>.</summary>
-    public static byte[] ReadAllBytes(string path)
+    public static byte[] ReadAllBytes(string path) => WithFileErrors(path, () => File.ReadAllBytes(path));
+
+    /// <summary>Reads a file into a buffer rented from the shared pool; the caller returns it.</summary>
+    private static (byte[] Buffer, int Length) ReadIntoPooledBuffer(string path) => WithFileErrors(path, () =>
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        long size = file.Length;
+        if (size > Array.MaxLength)
+        {
+            throw new ImageLoadException(path, ImageLoadFailure.TooLarge, $"the file has {size:N0} bytes, more than an image GridTsne can read.");
+        }
+
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Max(size, 1));
+        try
+        {
+            return (buffer, file.ReadAtLeast(buffer.AsSpan(0, (int)size), (int)size, throwOnEndOfStream: false));
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    });
+
+    private static T WithFileErrors<T>(string path, Func<T> read)
     {
         if (Directory.Exists(path))
         {
@@ -110,7 +145,7 @@ public static class SafeImageLoader
 
         try
         {
-            return File.ReadAllBytes(path);
+            return read();
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -121,6 +156,14 @@ public static class SafeImageLoader
             throw new ImageLoadException(path, ImageLoadFailure.AccessDenied, "the file cannot be read (" + ex.Message + ").", ex);
         }
     }
+
+    /// <summary>
+    /// ImageSharp 2.1 checks a cancellation token while decoding only on its async path. The stream is in
+    /// memory, so that path runs synchronously on this thread and waiting on it costs nothing.
+    /// </summary>
+    private static Image<TPixel> LoadPixels<TPixel>(Configuration configuration, Stream stream, CancellationToken cancellationToken)
+        where TPixel : unmanaged, IPixel<TPixel> =>
+        Image.LoadAsync<TPixel>(configuration, stream, cancellationToken).GetAwaiter().GetResult();
 
     /// <summary>
     /// One configuration per pixel limit: its allocator refuses any single buffer larger than a decoded

@@ -1,4 +1,5 @@
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
@@ -51,6 +52,29 @@ public sealed class Thumbnail
         using var buffer = new MemoryStream();
         small.SaveAsJpeg(buffer, new JpegEncoder { Quality = JpegQuality });
         return new Thumbnail(buffer.ToArray(), width, height, upright.Width, upright.Height);
+    }
+
+    /// <summary>
+    /// Rebuilds a thumbnail from its JPEG bytes, e.g. from an Export-Clixml cache, reading its size from the
+    /// JPEG header. Null when the bytes are not a JPEG; the pixels are decoded (safely) only when used.
+    /// </summary>
+    public static Thumbnail? FromEncodedJpeg(byte[] encodedJpeg, int sourceWidth, int sourceHeight)
+    {
+        ArgumentNullException.ThrowIfNull(encodedJpeg);
+        try
+        {
+            IImageInfo? info = Image.Identify(encodedJpeg, out IImageFormat? format);
+            if (info is null || format is not JpegFormat || info.Width < 1 || info.Height < 1)
+            {
+                return null;
+            }
+
+            return new Thumbnail(encodedJpeg, info.Width, info.Height, Math.Max(sourceWidth, info.Width), Math.Max(sourceHeight, info.Height));
+        }
+        catch (ImageFormatException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Decodes the thumbnail.</summary>

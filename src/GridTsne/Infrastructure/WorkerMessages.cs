@@ -23,6 +23,25 @@ public sealed class WorkerMessages : IDisposable
 
     public void WriteProgress(ProgressRecord progress) => Add(cmdlet => cmdlet.WriteProgress(progress));
 
+    /// <summary>
+    /// Blocks until the pipeline thread has written everything queued so far, or has stopped reading. A
+    /// worker calls it before committing a result, so that an earlier error under -ErrorAction Stop (which
+    /// cancels the worker's token) takes effect before anything is written.
+    /// </summary>
+    public void WaitUntilDelivered()
+    {
+        using var delivered = new ManualResetEventSlim();
+        Add(_ => delivered.Set());
+        try
+        {
+            delivered.Wait(_abandoned.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // The pipeline stopped reading; the worker's own token is cancelled too.
+        }
+    }
+
     internal IEnumerable<Action<Cmdlet>> Consume() => _queue.GetConsumingEnumerable();
 
     internal void Complete() => _queue.CompleteAdding();
