@@ -95,7 +95,7 @@ Describe 'Export-PhotoGrid viewer in Chromium' {
         Join-Path $site 'grid_files/layout.js' | Should -Exist
         @(Get-ChildItem -LiteralPath $site -Force -Filter '.*') | Should -BeNullOrEmpty -Because 'no temporary folder is left behind'
         $exportErrors.Count | Should -Be 1
-        $exportErrors[0].FullyQualifiedErrorId | Should -BeLike 'ImageCorrupt*'
+        $exportErrors[0].FullyQualifiedErrorId | Should -BeLike 'ImageFormatUnknown*'
         $exportErrors[0].TargetObject | Should -BeLike '*broken.jpg'
     }
 

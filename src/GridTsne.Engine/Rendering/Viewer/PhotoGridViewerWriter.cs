@@ -1,23 +1,33 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.ExceptionServices;
 using GridTsne.Engine.Imaging;
 using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Advanced;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.PixelFormats;
-using SixLabors.ImageSharp.Processing;
 
 namespace GridTsne.Engine.Rendering.Viewer;
 
 /// <summary>
 /// Writes the interactive viewer: <c>grid.html</c> and the folder <c>grid_files/</c> beside it, holding the
 /// script, the style, layout.js, tile atlases per level (<c>tiles/&lt;size&gt;/&lt;row&gt;-&lt;column&gt;.jpg</c>) and
-/// medium-size copies of the photos that cannot be linked (<c>photos/&lt;cell&gt;.jpg</c>).
+/// medium-size copies of the photos that cannot be linked (<c>photos/&lt;index&gt;.jpg</c>).
+/// Tiles come from the image renderer's own code: the same choice of thumbnail or original, the same
+/// Cover/Contain placement and the same area-averaging resampler, drawn straight into each level's atlas.
 /// Everything is written into a hidden temporary folder beside the page first; only a complete viewer is
-/// swapped in (two renames), and a failure or cancellation removes the temporary folder and keeps the
-/// previous viewer as it was.
+/// swapped in, and a failure or cancellation removes the temporary folder and keeps the previous viewer.
 /// </summary>
 public static class PhotoGridViewerWriter
 {
+    /// <summary>Largest tile size: a finest-level atlas then still holds 2 x 2 tiles in 2048 px.</summary>
+    public const int MaxTileSize = 1024;
+
+    /// <summary>Most cells a viewer holds (4096 x 4096): the page indexes every cell in memory.</summary>
+    public const long MaxCells = 4096L * 4096;
+
+    /// <summary>Longest side of the copy embedded for a photo that lies away from the page.</summary>
+    public const int PreviewLongSide = 640;
+
     private const string TilesFolder = "tiles";
     private const string PhotosFolder = "photos";
 
@@ -28,10 +38,28 @@ public static class PhotoGridViewerWriter
         return Path.Combine(Path.GetDirectoryName(full)!, Path.GetFileNameWithoutExtension(full) + "_files");
     }
 
+    /// <summary>Refuses, before any decoding, a layout the viewer cannot hold.</summary>
+    /// <exception cref="GridLayoutException">The tiles are larger than <see cref="MaxTileSize"/> or the grid has more than <see cref="MaxCells"/> cells.</exception>
+    public static void CheckLayout(GridLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        if (layout.TileSize > MaxTileSize)
+        {
+            throw new GridLayoutException(GridLayoutProblem.CanvasTooLarge,
+                $"The viewer's tiles are at most {MaxTileSize} px; -TileSize is {layout.TileSize}. Zooming in shows the finest level, and clicking a tile opens the photo itself.");
+        }
+
+        if ((long)layout.Rows * layout.Columns > MaxCells)
+        {
+            throw new GridLayoutException(GridLayoutProblem.CanvasTooLarge, string.Create(CultureInfo.InvariantCulture,
+                $"The viewer holds at most {MaxCells:N0} cells; {layout.Rows:N0} rows × {layout.Columns:N0} columns is more."));
+        }
+    }
+
     /// <summary>
-    /// Checks, before any photo is decoded, that the page can be written: its folder exists, the page is not a
-    /// folder, and the assets folder is free or was written by this viewer (another folder of that name is
-    /// never replaced). Throws <see cref="DirectoryNotFoundException"/> or <see cref="IOException"/>.
+    /// Checks, before any decoding, that the page can be written: its folder exists, the page is not a folder,
+    /// and the assets folder is free or was written by this viewer (another folder of that name is never
+    /// replaced). Throws <see cref="DirectoryNotFoundException"/> or <see cref="IOException"/>.
     /// </summary>
     public static void CheckTarget(string indexPath)
     {
@@ -60,61 +88,115 @@ public static class PhotoGridViewerWriter
     }
 
     /// <summary>
-    /// Writes the viewer for <paramref name="cells"/>. A photo that cannot be read is reported through
-    /// <paramref name="progress"/> and its tile stays background. Cancellation throws
-    /// <see cref="OperationCanceledException"/> and leaves the previous viewer untouched.
+    /// Writes the viewer of <paramref name="layout"/> to <paramref name="indexPath"/> and its assets folder.
+    /// <paramref name="labels"/>, when given, holds one label (or null) per tile, in the layout's order.
+    /// A photo that cannot be read is reported through <see cref="GridRenderCallbacks.TileFailed"/> and its tile
+    /// shows the background. Cancellation throws <see cref="OperationCanceledException"/> and changes nothing.
     /// </summary>
-    public static ViewerWriteResult Write(string indexPath, IReadOnlyList<ViewerCell> cells, ViewerOptions options,
-        IViewerPhotoSource photos, Action<ViewerProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <exception cref="GridLayoutException">See <see cref="CheckLayout"/>.</exception>
+    /// <exception cref="IOException">See <see cref="CheckTarget"/>; also a failed write, which leaves the previous viewer as it was.</exception>
+    public static ViewerWriteResult Write(GridLayout layout, IReadOnlyList<string?>? labels, string indexPath, GridRenderOptions options,
+        bool overwrite, GridRenderCallbacks? callbacks = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(cells);
+        ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(photos);
-        options.Validate();
-        CheckTarget(indexPath);
-        int[] cellAt = PlaceCells(cells, options);
+        if (labels is not null && labels.Count != layout.Tiles.Count)
+        {
+            throw new ArgumentException($"{labels.Count} labels for {layout.Tiles.Count} tiles.", nameof(labels));
+        }
 
+        CheckLayout(layout);
+        CheckTarget(indexPath);
         string fullIndex = Path.GetFullPath(indexPath);
+        if (!overwrite && File.Exists(fullIndex))
+        {
+            throw new IOException($"The file '{fullIndex}' already exists.");
+        }
+
         string pageDirectory = Path.GetDirectoryName(fullIndex)!;
         string assetsDirectory = AssetsDirectoryFor(fullIndex);
-        string temporary = Path.Combine(pageDirectory, "." + Path.GetFileName(fullIndex) + "." + Guid.NewGuid().ToString("N")[..12] + ".tmp");
+        string temporary = TemporaryPathFor(assetsDirectory);
         Directory.CreateDirectory(temporary);
+        string? previous = null;
         try
         {
-            string temporaryAssets = Path.Combine(temporary, "assets");
-            string temporaryIndex = Path.Combine(temporary, "index.html");
-            var build = new Build(cells, cellAt, options, photos, progress, pageDirectory, assetsDirectory, temporaryAssets, cancellationToken);
+            var clock = Stopwatch.StartNew();
+            var build = new Build(layout, labels, options, callbacks, pageDirectory, assetsDirectory, temporary, cancellationToken);
             build.Run();
+            TimeSpan drawTime = clock.Elapsed;
 
-            string title = options.Title ?? Path.GetFileNameWithoutExtension(fullIndex);
-            using (FileStream layout = File.Create(Path.Combine(temporaryAssets, ViewerAssets.LayoutFile)))
+            string title = Path.GetFileNameWithoutExtension(fullIndex);
+            using (FileStream file = File.Create(Path.Combine(temporary, ViewerAssets.LayoutFile)))
             {
-                ViewerLayoutScript.Write(layout, title, options, build.Levels, build.Atlases, build.Entries);
+                ViewerLayoutScript.Write(file, title, layout, options.Background, build.Levels, build.Atlases, build.Entries);
             }
 
-            ViewerAssets.WriteText(Path.Combine(temporaryAssets, ViewerAssets.ScriptFile), ViewerAssets.Script);
-            ViewerAssets.WriteText(Path.Combine(temporaryAssets, ViewerAssets.StyleFile), ViewerAssets.Style);
-            ViewerAssets.WriteText(temporaryIndex, ViewerAssets.IndexHtml(Path.GetFileName(assetsDirectory), title));
+            ViewerAssets.WriteText(Path.Combine(temporary, ViewerAssets.ScriptFile), ViewerAssets.Script);
+            ViewerAssets.WriteText(Path.Combine(temporary, ViewerAssets.StyleFile), ViewerAssets.Style);
+            byte[] page = System.Text.Encoding.UTF8.GetBytes(ViewerAssets.IndexHtml(Path.GetFileName(assetsDirectory), title));
 
             FileInfo[] files = new DirectoryInfo(temporary).GetFiles("*", SearchOption.AllDirectories);
-            long totalBytes = files.Sum(file => file.Length);
+            callbacks?.Writing?.Invoke(fullIndex);
             cancellationToken.ThrowIfCancellationRequested();
-            Swap(temporary, temporaryIndex, temporaryAssets, fullIndex, assetsDirectory);
+
+            // The swap. The page is a fixed template that reads everything from the assets folder, so for the
+            // instant between the two steps an old page beside the new folder already shows the new grid.
+            // Any failure puts the previous folder back.
+            bool moved = false;
+            try
+            {
+                if (Directory.Exists(assetsDirectory))
+                {
+                    previous = TemporaryPathFor(assetsDirectory);
+                    Directory.Move(assetsDirectory, previous);
+                }
+
+                Directory.Move(temporary, assetsDirectory);
+                moved = true;
+                AtomicFile.Write(fullIndex, stream => stream.Write(page), overwrite, CancellationToken.None);
+            }
+            catch
+            {
+                if (moved)
+                {
+                    TryRun(() => Directory.Move(assetsDirectory, temporary));
+                }
+
+                if (previous is not null)
+                {
+                    // After a failure the previous folder is never deleted: it goes back, or stays for the user.
+                    string keep = previous;
+                    previous = null;
+                    if (!Directory.Exists(assetsDirectory))
+                    {
+                        TryRun(() => Directory.Move(keep, assetsDirectory));
+                    }
+                }
+
+                throw;
+            }
+
             return new ViewerWriteResult
             {
                 IndexPath = fullIndex,
                 AssetsDirectory = assetsDirectory,
-                TotalBytes = totalBytes,
-                FileCount = files.Length,
+                TotalBytes = files.Sum(file => file.Length) + page.Length,
+                FileCount = files.Length + 1,
                 Linked = build.Entries.Count(entry => entry.Href is not null && !entry.Embedded),
                 Embedded = build.Entries.Count(entry => entry.Embedded),
+                FromThumbnails = build.FromThumbnails,
                 Failed = build.Entries.Count(entry => entry.Failed),
                 LevelSizes = build.Levels.Sizes,
+                DrawTime = drawTime,
             };
         }
         finally
         {
             DeleteQuietly(temporary);
+            if (previous is not null)
+            {
+                DeleteQuietly(previous);
+            }
         }
     }
 
@@ -138,70 +220,8 @@ public static class PhotoGridViewerWriter
             && System.Text.Encoding.ASCII.GetString(start) == ViewerLayoutScript.Signature;
     }
 
-    /// <summary>Grid position -> cell index (-1 when empty); refuses cells outside the grid or sharing a position.</summary>
-    private static int[] PlaceCells(IReadOnlyList<ViewerCell> cells, ViewerOptions options)
-    {
-        var cellAt = new int[checked(options.Rows * options.Columns)];
-        Array.Fill(cellAt, -1);
-        for (int index = 0; index < cells.Count; index++)
-        {
-            ViewerCell cell = cells[index];
-            if (cell.Row < 0 || cell.Row >= options.Rows || cell.Column < 0 || cell.Column >= options.Columns)
-            {
-                throw new ArgumentException($"'{cell.Path}' is at row {cell.Row}, column {cell.Column}, outside the {options.Rows}x{options.Columns} grid.", nameof(cells));
-            }
-
-            ref int slot = ref cellAt[cell.Row * options.Columns + cell.Column];
-            if (slot >= 0)
-            {
-                throw new ArgumentException($"'{cell.Path}' and '{cells[slot].Path}' are both at row {cell.Row}, column {cell.Column}.", nameof(cells));
-            }
-
-            slot = index;
-        }
-
-        return cellAt;
-    }
-
-    /// <summary>
-    /// Puts the new viewer in place: the old assets folder moves into the temporary folder, the new one takes
-    /// its name, then the page is replaced by a rename. The page is a fixed template that reads everything
-    /// from the assets folder, so an old page beside new assets for an instant still shows the new grid.
-    /// Any failure puts the old folder back.
-    /// </summary>
-    private static void Swap(string temporary, string temporaryIndex, string temporaryAssets, string indexPath, string assetsDirectory)
-    {
-        string? previous = null;
-        bool assetsMoved = false;
-        try
-        {
-            if (Directory.Exists(assetsDirectory))
-            {
-                previous = Path.Combine(temporary, "previous");
-                Directory.Move(assetsDirectory, previous);
-            }
-
-            Directory.Move(temporaryAssets, assetsDirectory);
-            assetsMoved = true;
-            File.Move(temporaryIndex, indexPath, overwrite: true);
-        }
-        catch
-        {
-            TryRun(() =>
-            {
-                if (assetsMoved)
-                {
-                    Directory.Move(assetsDirectory, temporaryAssets);
-                }
-
-                if (previous is not null)
-                {
-                    Directory.Move(previous, assetsDirectory);
-                }
-            });
-            throw;
-        }
-    }
+    /// <summary>A hidden, unique folder beside <paramref name="assetsDirectory"/>, named as <see cref="AtomicFile"/> names its temporary files.</summary>
+    private static string TemporaryPathFor(string assetsDirectory) => AtomicFile.TemporaryPathFor(assetsDirectory);
 
     private static void DeleteQuietly(string directory) => TryRun(() =>
     {
@@ -224,53 +244,57 @@ public static class PhotoGridViewerWriter
     }
 
     /// <summary>
-    /// One write: walks the atlas blocks from the coarsest level down (the blocks nest), produces the finest
-    /// block's tiles in parallel, draws each into the unfinished atlas of every level, and encodes an atlas as
-    /// soon as its block is complete. Memory holds one atlas per level and one block of tiles.
+    /// One write: walks the atlas blocks from the coarsest level down (the blocks nest), draws the finest
+    /// block's photos in parallel into the unfinished atlas of every level, and encodes an atlas as soon as
+    /// its block is complete. Memory holds one atlas per level and one decoded photo per worker.
     /// </summary>
     private sealed class Build
     {
-        private readonly IReadOnlyList<ViewerCell> _cells;
-        private readonly int[] _cellAt;
-        private readonly ViewerOptions _options;
-        private readonly IViewerPhotoSource _photos;
-        private readonly Action<ViewerProgress>? _progress;
-        private readonly string _temporaryAssets;
+        private readonly GridLayout _layout;
+        private readonly IReadOnlyList<string?>? _labels;
+        private readonly GridRenderOptions _options;
+        private readonly GridRenderCallbacks? _callbacks;
+        private readonly string _assets;
         private readonly CancellationToken _cancellationToken;
+        private readonly int[] _cellAt;
         private readonly string?[] _hrefs;
+        private readonly bool[] _embedded;
         private readonly bool[] _failed;
         private readonly List<ViewerAtlas>[] _atlases;
         private readonly (Image<Rgb24> Image, int Row, int Column)?[] _open;
         private readonly JpegEncoder _encoder;
-        private readonly Rgb24 _background;
         private int _completed;
+        private int _fromThumbnails;
 
-        public Build(IReadOnlyList<ViewerCell> cells, int[] cellAt, ViewerOptions options, IViewerPhotoSource photos, Action<ViewerProgress>? progress,
+        public Build(GridLayout layout, IReadOnlyList<string?>? labels, GridRenderOptions options, GridRenderCallbacks? callbacks,
             string pageDirectory, string assetsDirectory, string temporaryAssets, CancellationToken cancellationToken)
         {
-            _cells = cells;
-            _cellAt = cellAt;
+            _layout = layout;
+            _labels = labels;
             _options = options;
-            _photos = photos;
-            _progress = progress;
-            _temporaryAssets = temporaryAssets;
+            _callbacks = callbacks;
+            _assets = temporaryAssets;
             _cancellationToken = cancellationToken;
-            Levels = ViewerLevels.For(options.TileSize);
+            Levels = ViewerLevels.For(layout.TileSize);
             _atlases = [.. Enumerable.Range(0, Levels.Count).Select(_ => new List<ViewerAtlas>())];
             _open = new (Image<Rgb24>, int, int)?[Levels.Count];
-            _encoder = new JpegEncoder { Quality = options.JpegQuality };
-            _background = new Rgb24(options.Background.R, options.Background.G, options.Background.B);
-            _failed = new bool[cells.Count];
-            _hrefs = new string?[cells.Count];
-            string assetsHrefPrefix = "./" + Uri.EscapeDataString(Path.GetFileName(assetsDirectory)) + "/" + PhotosFolder + "/";
-            Embedded = new bool[cells.Count];
-            for (int index = 0; index < cells.Count; index++)
+            _encoder = new JpegEncoder { Quality = options.Quality };
+
+            IReadOnlyList<GridTile> tiles = layout.Tiles;
+            _cellAt = new int[layout.Rows * layout.Columns];
+            Array.Fill(_cellAt, -1);
+            _hrefs = new string?[tiles.Count];
+            _embedded = new bool[tiles.Count];
+            _failed = new bool[tiles.Count];
+            string copies = "./" + Uri.EscapeDataString(Path.GetFileName(assetsDirectory)) + "/" + PhotosFolder + "/";
+            for (int index = 0; index < tiles.Count; index++)
             {
-                _hrefs[index] = OriginalLinks.RelativeHref(pageDirectory, assetsDirectory, cells[index].Path);
+                _cellAt[tiles[index].Row * layout.Columns + tiles[index].Column] = index;
+                _hrefs[index] = OriginalLinks.RelativeHref(pageDirectory, assetsDirectory, tiles[index].Path);
                 if (_hrefs[index] is null)
                 {
-                    Embedded[index] = true;
-                    _hrefs[index] = assetsHrefPrefix + index.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".jpg";
+                    _embedded[index] = true;
+                    _hrefs[index] = copies + index.ToString(CultureInfo.InvariantCulture) + ".jpg";
                 }
             }
         }
@@ -281,16 +305,20 @@ public static class PhotoGridViewerWriter
 
         public List<ViewerCellEntry> Entries { get; } = [];
 
-        private bool[] Embedded { get; }
+        public int FromThumbnails => _fromThumbnails;
 
         public void Run()
         {
-            Directory.CreateDirectory(Path.Combine(_temporaryAssets, TilesFolder));
-            Directory.CreateDirectory(Path.Combine(_temporaryAssets, PhotosFolder));
-            int coarsest = Levels.CellsPerAtlas[0];
-            for (int row = 0; row < _options.Rows; row += coarsest)
+            Directory.CreateDirectory(Path.Combine(_assets, TilesFolder));
+            if (_embedded.Contains(true))
             {
-                for (int column = 0; column < _options.Columns; column += coarsest)
+                Directory.CreateDirectory(Path.Combine(_assets, PhotosFolder));
+            }
+
+            int coarsest = Levels.CellsPerAtlas[0];
+            for (int row = 0; row < _layout.Rows; row += coarsest)
+            {
+                for (int column = 0; column < _layout.Columns; column += coarsest)
                 {
                     ProcessBlock(0, row, column);
                 }
@@ -301,33 +329,34 @@ public static class PhotoGridViewerWriter
                 level.Sort((a, b) => a.Row != b.Row ? a.Row.CompareTo(b.Row) : a.Column.CompareTo(b.Column));
             }
 
-            for (int index = 0; index < _cells.Count; index++)
+            for (int index = 0; index < _layout.Tiles.Count; index++)
             {
-                ViewerCell cell = _cells[index];
+                GridTile tile = _layout.Tiles[index];
                 bool failed = _failed[index];
-                Entries.Add(new ViewerCellEntry(cell.Row, cell.Column, Path.GetFileName(cell.Path), cell.Label,
-                    failed ? null : _hrefs[index], !failed && Embedded[index], failed));
+                Entries.Add(new ViewerCellEntry(tile.Row, tile.Column, Path.GetFileName(tile.Path), _labels?[index],
+                    failed ? null : _hrefs[index], !failed && _embedded[index], failed));
             }
         }
 
         private void ProcessBlock(int level, int row, int column)
         {
             int cellsPerSide = Levels.CellsPerAtlas[level];
-            int rows = Math.Min(cellsPerSide, _options.Rows - row);
-            int columns = Math.Min(cellsPerSide, _options.Columns - column);
-            if (!AnyCellIn(row, column, rows, columns))
+            int rows = Math.Min(cellsPerSide, _layout.Rows - row);
+            int columns = Math.Min(cellsPerSide, _layout.Columns - column);
+            List<int> indices = TilesIn(row, column, rows, columns);
+            if (indices.Count == 0)
             {
-                return;
+                return; // The page draws a missing atlas as background.
             }
 
             int size = Levels.Sizes[level];
-            using var atlas = new Image<Rgb24>(columns * size, rows * size, _background);
+            using var atlas = new Image<Rgb24>(columns * size, rows * size, _options.Background.ToRgb24());
             _open[level] = (atlas, row, column);
             try
             {
                 if (level == Levels.Count - 1)
                 {
-                    ProduceTiles(row, column, rows, columns);
+                    DrawTiles(indices);
                 }
                 else
                 {
@@ -342,11 +371,11 @@ public static class PhotoGridViewerWriter
                 }
 
                 _cancellationToken.ThrowIfCancellationRequested();
-                string file = $"{TilesFolder}/{size}/{row / cellsPerSide}-{column / cellsPerSide}.jpg";
-                string path = Path.Combine(_temporaryAssets, TilesFolder, size.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{row / cellsPerSide}-{column / cellsPerSide}.jpg");
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                atlas.SaveAsJpeg(path, _encoder);
-                _atlases[level].Add(new ViewerAtlas(file, row, column, rows, columns));
+                string name = string.Create(CultureInfo.InvariantCulture, $"{row / cellsPerSide}-{column / cellsPerSide}.jpg");
+                string folder = Path.Combine(_assets, TilesFolder, size.ToString(CultureInfo.InvariantCulture));
+                Directory.CreateDirectory(folder);
+                atlas.SaveAsJpeg(Path.Combine(folder, name), _encoder);
+                _atlases[level].Add(new ViewerAtlas(string.Create(CultureInfo.InvariantCulture, $"{TilesFolder}/{size}/{name}"), row, column, rows, columns));
             }
             finally
             {
@@ -354,30 +383,14 @@ public static class PhotoGridViewerWriter
             }
         }
 
-        private bool AnyCellIn(int row, int column, int rows, int columns)
+        private List<int> TilesIn(int row, int column, int rows, int columns)
         {
+            var indices = new List<int>();
             for (int r = row; r < row + rows; r++)
             {
                 for (int c = column; c < column + columns; c++)
                 {
-                    if (_cellAt[r * _options.Columns + c] >= 0)
-                    {
-                        return true;
-                    }
-                }
-            }
-
-            return false;
-        }
-
-        private void ProduceTiles(int row, int column, int rows, int columns)
-        {
-            var indices = new List<int>(rows * columns);
-            for (int r = row; r < row + rows; r++)
-            {
-                for (int c = column; c < column + columns; c++)
-                {
-                    int index = _cellAt[r * _options.Columns + c];
+                    int index = _cellAt[r * _layout.Columns + c];
                     if (index >= 0)
                     {
                         indices.Add(index);
@@ -385,14 +398,23 @@ public static class PhotoGridViewerWriter
                 }
             }
 
+            return indices;
+        }
+
+        private void DrawTiles(List<int> indices)
+        {
             var parallel = new ParallelOptions
             {
                 CancellationToken = _cancellationToken,
-                MaxDegreeOfParallelism = _options.MaxDegreeOfParallelism > 0 ? _options.MaxDegreeOfParallelism : Environment.ProcessorCount,
+                MaxDegreeOfParallelism = Math.Max(1, _options.MaxDegreeOfParallelism),
             };
             try
             {
-                Parallel.ForEach(indices, parallel, ProduceTile);
+                Parallel.ForEach(indices, parallel, static () => new TileResampler(), (index, _, resampler) =>
+                {
+                    DrawTile(index, resampler);
+                    return resampler;
+                }, static _ => { });
             }
             catch (AggregateException ex) when (ex.InnerExceptions.Count >= 1)
             {
@@ -401,75 +423,70 @@ public static class PhotoGridViewerWriter
             }
         }
 
-        private void ProduceTile(int index)
+        /// <summary>
+        /// Loads the photo as the image renderer does (the thumbnail when it covers the finest tile, else the
+        /// original), resamples it into every level's atlas, and writes its copy when it is to be embedded;
+        /// a copy needs the original, so an embedded photo is always decoded from it.
+        /// </summary>
+        private void DrawTile(int index, TileResampler resampler)
         {
             _cancellationToken.ThrowIfCancellationRequested();
-            ImageLoadException? failure = null;
+            GridTile tile = _layout.Tiles[index];
+            TileSource source;
             try
             {
-                int tileSize = Levels.Sizes[^1];
-                using ViewerPhoto photo = _photos.Load(index, tileSize, Embedded[index] ? _options.PreviewLongSide : 0, _cancellationToken);
-                if (photo.Tile.Width != tileSize || photo.Tile.Height != tileSize)
+                Image<Rgb24> photo;
+                if (_embedded[index])
                 {
-                    throw new InvalidOperationException($"The photo source returned a {photo.Tile.Width}x{photo.Tile.Height} tile for '{_cells[index].Path}', not {tileSize}x{tileSize}.");
+                    photo = SafeImageLoader.Load(tile.Path, _options.DecodeOptions, _cancellationToken);
+                    source = TileSource.Original;
+                }
+                else
+                {
+                    photo = PhotoGridRenderer.LoadTileSource(tile, Levels.Sizes[^1], _options, _cancellationToken, out source);
                 }
 
-                if (Embedded[index])
+                using (photo)
                 {
-                    Image<Rgb24> preview = photo.Preview
-                        ?? throw new InvalidOperationException($"The photo source returned no copy of '{_cells[index].Path}' to embed.");
-                    preview.SaveAsJpeg(Path.Combine(_temporaryAssets, PhotosFolder, index.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".jpg"), _encoder);
+                    for (int level = 0; level < Levels.Count; level++)
+                    {
+                        int size = Levels.Sizes[level];
+                        (Image<Rgb24> atlas, int atlasRow, int atlasColumn) = _open[level]!.Value;
+                        // Each tile owns its rectangle of the atlas, so workers draw side by side safely.
+                        resampler.Resample(photo, TilePlacement.For(photo.Width, photo.Height, size, _options.Fit), atlas,
+                            (tile.Column - atlasColumn) * size, (tile.Row - atlasRow) * size);
+                    }
+
+                    if (_embedded[index])
+                    {
+                        WriteCopy(index, photo, resampler);
+                    }
                 }
 
-                DrawInEveryLevel(index, photo.Tile);
+                if (source == TileSource.Thumbnail)
+                {
+                    Interlocked.Increment(ref _fromThumbnails);
+                }
             }
             catch (ImageLoadException ex)
             {
-                failure = ex;
                 _failed[index] = true;
+                source = TileSource.Failed;
+                _callbacks?.TileFailed?.Invoke(tile, ex);
             }
 
-            _progress?.Invoke(new ViewerProgress(Interlocked.Increment(ref _completed), _cells.Count, index, failure));
+            _callbacks?.TileDone?.Invoke(new TileProgress(tile, source, Interlocked.Increment(ref _completed), _layout.Tiles.Count));
         }
 
-        /// <summary>Copies the tile into the finest atlas, then each smaller copy (made from the previous one) into the coarser ones.</summary>
-        private void DrawInEveryLevel(int index, Image<Rgb24> tile)
+        /// <summary>The whole upright photo, no longer than <see cref="PreviewLongSide"/> (never enlarged).</summary>
+        private void WriteCopy(int index, Image<Rgb24> photo, TileResampler resampler)
         {
-            ViewerCell cell = _cells[index];
-            Image<Rgb24> current = tile;
-            try
-            {
-                for (int level = Levels.Count - 1; level >= 0; level--)
-                {
-                    int size = Levels.Sizes[level];
-                    if (current.Width != size)
-                    {
-                        Image<Rgb24> smaller = current.Clone(context => context.Resize(size, size, KnownResamplers.Triangle));
-                        if (!ReferenceEquals(current, tile))
-                        {
-                            current.Dispose();
-                        }
-
-                        current = smaller;
-                    }
-
-                    (Image<Rgb24> atlas, int atlasRow, int atlasColumn) = _open[level]!.Value;
-                    int x = (cell.Column - atlasColumn) * size;
-                    int y = (cell.Row - atlasRow) * size;
-                    // Each cell owns its own rectangle of the atlas, so threads copy rows side by side safely.
-                    for (int line = 0; line < size; line++)
-                    {
-                        current.DangerousGetPixelRowMemory(line).Span.CopyTo(atlas.DangerousGetPixelRowMemory(y + line).Span.Slice(x, size));
-                    }
-                }
-            }
-            finally
-            {
-                if (!ReferenceEquals(current, tile))
-                {
-                    current.Dispose();
-                }
-            }
+            double scale = Math.Min(1.0, (double)PreviewLongSide / Math.Max(photo.Width, photo.Height));
+            int width = Math.Max(1, (int)Math.Round(photo.Width * scale));
+            int height = Math.Max(1, (int)Math.Round(photo.Height * scale));
+            using var copy = new Image<Rgb24>(width, height);
+            resampler.Resample(photo, new TilePlacement(0, 0, photo.Width, photo.Height, 0, 0, width, height), copy, 0, 0);
+            copy.SaveAsJpeg(Path.Combine(_assets, PhotosFolder, index.ToString(CultureInfo.InvariantCulture) + ".jpg"), _encoder);
         }
     }
 }

@@ -27,13 +27,13 @@ internal static class ViewerLayoutScript
 
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.Default, Indented = false };
 
-    public static void Write(Stream destination, string title, ViewerOptions options, ViewerLevels levels,
+    public static void Write(Stream destination, string title, GridLayout layout, RgbColor background, ViewerLevels levels,
         IReadOnlyList<IReadOnlyList<ViewerAtlas>> atlases, IReadOnlyList<ViewerCellEntry> cells)
     {
         using var json = new MemoryStream();
         using (var writer = new Utf8JsonWriter(json, WriterOptions))
         {
-            WriteLayout(writer, title, options, levels, atlases, cells);
+            WriteLayout(writer, title, layout, background, levels, atlases, cells);
         }
 
         // JSON.parse of a string is faster than parsing the same object as a literal (V8; 40% less time to
@@ -62,18 +62,18 @@ internal static class ViewerLayoutScript
     /// the file is half the size and parses faster. state: 0 links the original, 1 opens an embedded copy,
     /// 2 could not be read.
     /// </summary>
-    private static void WriteLayout(Utf8JsonWriter json, string title, ViewerOptions options, ViewerLevels levels,
+    private static void WriteLayout(Utf8JsonWriter json, string title, GridLayout layout, RgbColor background, ViewerLevels levels,
         IReadOnlyList<IReadOnlyList<ViewerAtlas>> atlases, IReadOnlyList<ViewerCellEntry> cells)
     {
         json.WriteStartObject();
         json.WriteString("format", "gridtsne-viewer");
         json.WriteNumber("version", FormatVersion);
         json.WriteString("title", Clean(title));
-        json.WriteNumber("rows", options.Rows);
-        json.WriteNumber("columns", options.Columns);
-        json.WriteNumber("tileSize", options.TileSize);
-        json.WriteNumber("padding", options.Padding);
-        json.WriteString("background", $"#{options.Background.R:x2}{options.Background.G:x2}{options.Background.B:x2}");
+        json.WriteNumber("rows", layout.Rows);
+        json.WriteNumber("columns", layout.Columns);
+        json.WriteNumber("tileSize", layout.TileSize);
+        json.WriteNumber("padding", layout.Padding);
+        json.WriteString("background", background.ToString());
         json.WriteStartArray("levels");
         for (int level = 0; level < levels.Count; level++)
         {

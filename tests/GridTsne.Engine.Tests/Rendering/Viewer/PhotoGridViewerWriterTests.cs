@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using GridTsne.Engine.Imaging;
+using GridTsne.Engine.Rendering;
 using GridTsne.Engine.Rendering.Viewer;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -31,10 +33,10 @@ public sealed class PhotoGridViewerWriterTests : IDisposable
         return path;
     }
 
-    private ViewerWriteResult Write(IReadOnlyList<ViewerCell> cells, int rows, int columns, IViewerPhotoSource? source = null,
-        Action<ViewerProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        PhotoGridViewerWriter.Write(Page, cells, new ViewerOptions { Rows = rows, Columns = columns, TileSize = 64, Background = (0, 0, 255) },
-            source ?? new DecodingViewerPhotoSource(cells), progress, cancellationToken);
+    private ViewerWriteResult Write(IReadOnlyList<GridTile> tiles, int rows, int columns, GridRenderCallbacks? callbacks = null,
+        IReadOnlyList<string?>? labels = null, CancellationToken cancellationToken = default) =>
+        PhotoGridViewerWriter.Write(GridLayout.Create(tiles, rows, columns, 64, 0), labels, Page,
+            new GridRenderOptions { Background = new RgbColor(0, 0, 255) }, overwrite: true, callbacks, cancellationToken);
 
     private Dictionary<string, string> Snapshot() =>
         Directory.EnumerateFiles(Site, "*", SearchOption.AllDirectories)
@@ -49,21 +51,24 @@ public sealed class PhotoGridViewerWriterTests : IDisposable
     {
         string broken = Path.Combine(Site, "photos", "broken.jpg");
         File.WriteAllText(broken, "not a JPEG");
-        ViewerCell[] cells =
+        GridTile[] cells =
         [
-            new(Photo("red.png", new Rgb24(255, 0, 0)), 0, 1, "red"),
+            new(Photo("red.png", new Rgb24(255, 0, 0)), 0, 1),
             new(Photo("green.png", new Rgb24(0, 255, 0), "far"), 1, 0),
             new(broken, 1, 1),
         ];
-        var reports = new List<ViewerProgress>();
-        ViewerWriteResult result = Write(cells, 2, 3, progress: report => { lock (reports) { reports.Add(report); } });
+        var failures = new ConcurrentBag<(GridTile Tile, ImageLoadException Error)>();
+        var done = new ConcurrentBag<TileProgress>();
+        ViewerWriteResult result = Write(cells, 2, 3, new GridRenderCallbacks { TileFailed = (tile, error) => failures.Add((tile, error)), TileDone = done.Add },
+            labels: ["red", null, null]);
 
         Assert.Equal([16, 64], result.LevelSizes);
         Assert.Equal((1, 1, 1), (result.Linked, result.Embedded, result.Failed));
-        Assert.Equal(3, reports.Count);
-        ViewerProgress failure = Assert.Single(reports, report => report.Failure is not null);
-        Assert.Equal(2, failure.CellIndex);
-        Assert.Equal(ImageLoadFailure.UnknownFormat, failure.Failure!.Failure);
+        Assert.Equal(3, done.Count);
+        Assert.Equal(TileSource.Failed, Assert.Single(done, report => report.Tile == cells[2]).Source);
+        (GridTile failedTile, ImageLoadException error) = Assert.Single(failures);
+        Assert.Equal(cells[2], failedTile);
+        Assert.Equal(ImageLoadFailure.UnknownFormat, error.Failure);
 
         using (var atlas = Image.Load<Rgb24>(Path.Combine(Site, "grid_files", "tiles", "64", "0-0.jpg")))
         {
@@ -99,11 +104,11 @@ public sealed class PhotoGridViewerWriterTests : IDisposable
     [Fact]
     public void Replaces_a_previous_viewer_completely()
     {
-        ViewerCell[] large = [.. Enumerable.Range(0, 40).Select(i => new ViewerCell(Photo($"p{i}.png", new Rgb24(200, 0, 0)), i / 40, i % 40))];
+        GridTile[] large = [.. Enumerable.Range(0, 40).Select(i => new GridTile(Photo($"p{i}.png", new Rgb24(200, 0, 0)), i / 40, i % 40))];
         Write(large, 1, 40);
         Assert.True(File.Exists(Path.Combine(Site, "grid_files", "tiles", "64", "0-1.jpg")));
 
-        ViewerCell[] small = [new(Photo("one.png", new Rgb24(0, 200, 0)), 0, 0)];
+        GridTile[] small = [new(Photo("one.png", new Rgb24(0, 200, 0)), 0, 0)];
         Write(small, 1, 1);
         Assert.False(File.Exists(Path.Combine(Site, "grid_files", "tiles", "64", "0-1.jpg")), "an atlas of the old viewer survived");
         Assert.Contains("one.png", File.ReadAllText(Path.Combine(Site, "grid_files", "layout.js")), StringComparison.Ordinal);
@@ -113,12 +118,13 @@ public sealed class PhotoGridViewerWriterTests : IDisposable
     [Fact]
     public void A_failure_midway_leaves_the_previous_viewer_byte_identical_and_no_temporary_folder()
     {
-        ViewerCell[] first = [new(Photo("a.png", new Rgb24(10, 20, 30)), 0, 0), new(Photo("b.png", new Rgb24(30, 20, 10)), 0, 1)];
+        GridTile[] first = [new(Photo("a.png", new Rgb24(10, 20, 30)), 0, 0), new(Photo("b.png", new Rgb24(30, 20, 10)), 0, 1)];
         Write(first, 1, 2);
         Dictionary<string, string> before = Snapshot();
 
-        ViewerCell[] second = [.. Enumerable.Range(0, 12).Select(i => new ViewerCell(Photo($"c{i}.png", new Rgb24(0, 0, 0)), i / 4, i % 4))];
-        var failing = new FailingSource(new DecodingViewerPhotoSource(second), failAt: 6);
+        GridTile[] second = [.. Enumerable.Range(0, 12).Select(i => new GridTile(Photo($"c{i}.png", new Rgb24(0, 0, 0)), i / 4, i % 4))];
+        // A failure like a full disk, raised from a worker once six tiles are drawn.
+        var failing = new GridRenderCallbacks { TileDone = report => { if (report.Completed == 6) { throw new IOException("disk full"); } } };
         IOException error = Assert.Throws<IOException>(() => Write(second, 3, 4, failing));
         Assert.Equal("disk full", error.Message);
 
@@ -129,14 +135,14 @@ public sealed class PhotoGridViewerWriterTests : IDisposable
     [Fact]
     public void Cancellation_midway_leaves_the_previous_viewer_byte_identical_and_no_temporary_folder()
     {
-        ViewerCell[] first = [new(Photo("a.png", new Rgb24(10, 20, 30)), 0, 0)];
+        GridTile[] first = [new(Photo("a.png", new Rgb24(10, 20, 30)), 0, 0)];
         Write(first, 1, 1);
         Dictionary<string, string> before = Snapshot();
 
-        ViewerCell[] second = [.. Enumerable.Range(0, 12).Select(i => new ViewerCell(Photo($"c{i}.png", new Rgb24(0, 0, 0)), i / 4, i % 4))];
+        GridTile[] second = [.. Enumerable.Range(0, 12).Select(i => new GridTile(Photo($"c{i}.png", new Rgb24(0, 0, 0)), i / 4, i % 4))];
         using var cancellation = new CancellationTokenSource();
         Assert.ThrowsAny<OperationCanceledException>(() =>
-            Write(second, 3, 4, progress: report => { if (report.Completed == 3) { cancellation.Cancel(); } }, cancellationToken: cancellation.Token));
+            Write(second, 3, 4, new GridRenderCallbacks { TileDone = report => { if (report.Completed == 3) { cancellation.Cancel(); } } }, cancellationToken: cancellation.Token));
 
         Assert.Equal(before, Snapshot());
         AssertNoTemporaryLeft();
@@ -148,7 +154,7 @@ public sealed class PhotoGridViewerWriterTests : IDisposable
         string foreign = Path.Combine(Site, "grid_files");
         Directory.CreateDirectory(foreign);
         File.WriteAllText(Path.Combine(foreign, "notes.txt"), "mine");
-        ViewerCell[] cells = [new(Photo("a.png", new Rgb24(1, 2, 3)), 0, 0)];
+        GridTile[] cells = [new(Photo("a.png", new Rgb24(1, 2, 3)), 0, 0)];
 
         IOException error = Assert.Throws<IOException>(() => Write(cells, 1, 1));
         Assert.Contains("was not written by the GridTsne viewer", error.Message, StringComparison.Ordinal);
@@ -158,12 +164,24 @@ public sealed class PhotoGridViewerWriterTests : IDisposable
     }
 
     [Fact]
-    public void Refuses_cells_outside_the_grid_or_sharing_one_before_any_work()
+    public void Refuses_tiles_too_large_for_the_viewer_before_any_work()
     {
-        ViewerCell[] outside = [new(Photo("a.png", new Rgb24(1, 2, 3)), 0, 5)];
-        Assert.Throws<ArgumentException>(() => Write(outside, 1, 2));
-        ViewerCell[] shared = [new(Photo("b.png", new Rgb24(1, 2, 3)), 0, 0), new(Photo("c.png", new Rgb24(1, 2, 3)), 0, 0)];
-        Assert.Throws<ArgumentException>(() => Write(shared, 1, 2));
+        GridTile[] cells = [new(Photo("a.png", new Rgb24(1, 2, 3)), 0, 0)];
+        GridLayoutException error = Assert.Throws<GridLayoutException>(() =>
+            PhotoGridViewerWriter.Write(GridLayout.Create(cells, 1, 1, PhotoGridViewerWriter.MaxTileSize + 1, 0), null, Page, new GridRenderOptions(), overwrite: true));
+        Assert.Equal(GridLayoutProblem.CanvasTooLarge, error.Problem);
+        Assert.False(Directory.Exists(Path.Combine(Site, "grid_files")));
+        AssertNoTemporaryLeft();
+    }
+
+    [Fact]
+    public void Without_overwrite_an_existing_page_stays()
+    {
+        File.WriteAllText(Page, "mine");
+        GridTile[] cells = [new(Photo("a.png", new Rgb24(1, 2, 3)), 0, 0)];
+        Assert.Throws<IOException>(() =>
+            PhotoGridViewerWriter.Write(GridLayout.Create(cells, 1, 1, 64, 0), null, Page, new GridRenderOptions(), overwrite: false));
+        Assert.Equal("mine", File.ReadAllText(Page));
         Assert.False(Directory.Exists(Path.Combine(Site, "grid_files")));
         AssertNoTemporaryLeft();
     }
@@ -175,12 +193,4 @@ public sealed class PhotoGridViewerWriterTests : IDisposable
         Assert.InRange(actual.B, Math.Max(0, expected.B - 12), Math.Min(255, expected.B + 12));
     }
 
-    /// <summary>Fails like a full disk once a number of photos have loaded.</summary>
-    private sealed class FailingSource(IViewerPhotoSource inner, int failAt) : IViewerPhotoSource
-    {
-        private int _loaded;
-
-        public ViewerPhoto Load(int cellIndex, int tileSize, int previewLongSide, CancellationToken cancellationToken) =>
-            Interlocked.Increment(ref _loaded) >= failAt ? throw new IOException("disk full") : inner.Load(cellIndex, tileSize, previewLongSide, cancellationToken);
-    }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using GridTsne.Engine.Rendering;
 using GridTsne.Engine.Rendering.Viewer;
 
 namespace GridTsne.Engine.Tests.Rendering.Viewer;
@@ -22,11 +23,10 @@ public class ViewerLayoutTests
     [Fact]
     public void Layout_script_is_plain_ascii_and_keeps_hostile_names_inside_their_strings()
     {
-        var options = new ViewerOptions { Rows = 3, Columns = 3 };
-        ViewerLevels levels = ViewerLevels.For(options.TileSize);
+        GridLayout layout = GridLayout.Create([], 3, 3, 64, 0);
         var cells = HostileNames.Select((name, index) => new ViewerCellEntry(index / 3, index % 3, name, "label " + name, null, false, false)).ToList();
         using var stream = new MemoryStream();
-        ViewerLayoutScript.Write(stream, "</script>title", options, levels, [[], []], cells);
+        ViewerLayoutScript.Write(stream, "</script>title", layout, RgbColor.Black, ViewerLevels.For(64), [[], []], cells);
         byte[] bytes = stream.ToArray();
 
         Assert.All(bytes, b => Assert.InRange(b, (byte)0x0A, (byte)0x7E));
@@ -76,9 +76,9 @@ public class ViewerLayoutTests
     [Fact]
     public void A_lone_surrogate_becomes_the_replacement_character()
     {
-        var options = new ViewerOptions { Rows = 1, Columns = 1 };
         using var stream = new MemoryStream();
-        ViewerLayoutScript.Write(stream, "t", options, ViewerLevels.For(64), [[], []], [new ViewerCellEntry(0, 0, "bad\uD800name.jpg", null, null, false, true)]);
+        ViewerLayoutScript.Write(stream, "t", GridLayout.Create([], 1, 1, 64, 0), RgbColor.Black, ViewerLevels.For(64), [[], []],
+            [new ViewerCellEntry(0, 0, "bad\uD800name.jpg", null, null, false, true)]);
         using JsonDocument document = JsonDocument.Parse(JsonOf(Body(stream.ToArray())));
         JsonElement cells = document.RootElement.GetProperty("cells");
         Assert.Equal("bad\uFFFDname.jpg", cells.GetProperty("name")[0].GetString());
