@@ -312,6 +312,14 @@ Describe 'Export-PhotoGrid -Path *.html (writing)' {
         Join-Path $TestDrive 'solo/keep_files' | Should -Not -Exist
     }
 
+    It 'refuses tiles larger than the viewer takes before reading any photo' {
+        $page = Join-Path $TestDrive 'solo/huge.html'
+        $missing = [pscustomobject]@{ Path = (Join-Path $TestDrive 'solo/missing.jpg'); Row = 0; Column = 0 }
+        $thrown = { $missing | Export-PhotoGrid -Path $page -TileSize 2048 -ErrorAction Stop } | Should -Throw -ErrorId 'CanvasTooLarge*' -PassThru
+        $thrown.Exception.Message | Should -Match '1024'
+        $page | Should -Not -Exist
+    }
+
     It 'never replaces an assets folder it did not write' {
         $page = Join-Path $TestDrive 'solo/foreign.html'
         New-Item -ItemType Directory -Path (Join-Path $TestDrive 'solo/foreign_files') | Out-Null

@@ -347,8 +347,9 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
                     return null;
             }
         }
-        catch (Exception ex) when (ex is RuntimeException or GetValueException)
+        catch (Exception ex) when (ex is (RuntimeException and not PipelineStoppedException) or GetValueException)
         {
+            // A stopping pipeline (Ctrl+C) is no label failure: it goes on up.
             WriteError(new ErrorRecord(ex, "LabelFailed", ErrorCategory.InvalidResult, item)
             {
                 ErrorDetails = new ErrorDetails($"The -Label of '{Describe(item)}' failed: {ex.Message}"),
