@@ -67,12 +67,12 @@ function ConvertTo-Paragraphs([string[]] $Lines) {
 
 function Add-Paragraphs([System.Xml.XmlWriter] $Writer, [string[]] $Lines) {
     foreach ($paragraph in (ConvertTo-Paragraphs $Lines)) {
-        $Writer.WriteElementString('maml', 'para', $null, $paragraph)
+        $Writer.WriteElementString('maml', 'para', [NullString]::Value, $paragraph)
     }
 }
 
 function Add-Description([System.Xml.XmlWriter] $Writer, [string[]] $Lines) {
-    $Writer.WriteStartElement('maml', 'description', $null)
+    $Writer.WriteStartElement('maml', 'description', [NullString]::Value)
     Add-Paragraphs $Writer $Lines
     $Writer.WriteEndElement()
 }
@@ -98,35 +98,35 @@ function Add-Parameter([System.Xml.XmlWriter] $Writer, $Parameter, $SetParameter
     $globbing = [bool]($Parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.SupportsWildcardsAttribute] })
     $aliases = if ($Parameter.Aliases.Count) { $Parameter.Aliases -join ', ' } else { 'none' }
 
-    $Writer.WriteStartElement('command', 'parameter', $null)
+    $Writer.WriteStartElement('command', 'parameter', [NullString]::Value)
     $Writer.WriteAttributeString('required', $required.ToString().ToLowerInvariant())
     $Writer.WriteAttributeString('variableLength', $Parameter.ParameterType.IsArray.ToString().ToLowerInvariant())
     $Writer.WriteAttributeString('globbing', $globbing.ToString().ToLowerInvariant())
     $Writer.WriteAttributeString('pipelineInput', $pipeline)
     $Writer.WriteAttributeString('position', $position)
     $Writer.WriteAttributeString('aliases', $aliases)
-    $Writer.WriteElementString('maml', 'name', $null, $Parameter.Name)
+    $Writer.WriteElementString('maml', 'name', [NullString]::Value, $Parameter.Name)
     Add-Description $Writer $Description
     if (-not $isSwitch) {
-        $Writer.WriteStartElement('command', 'parameterValue', $null)
+        $Writer.WriteStartElement('command', 'parameterValue', [NullString]::Value)
         $Writer.WriteAttributeString('required', 'true')
         $Writer.WriteAttributeString('variableLength', $Parameter.ParameterType.IsArray.ToString().ToLowerInvariant())
         $Writer.WriteString($typeName)
         $Writer.WriteEndElement()
     }
-    $Writer.WriteStartElement('dev', 'type', $null)
-    $Writer.WriteElementString('maml', 'name', $null, $Parameter.ParameterType.FullName)
+    $Writer.WriteStartElement('dev', 'type', [NullString]::Value)
+    $Writer.WriteElementString('maml', 'name', [NullString]::Value, $Parameter.ParameterType.FullName)
     $Writer.WriteEndElement()
-    $Writer.WriteElementString('dev', 'defaultValue', $null, $(if ($isSwitch) { 'False' } else { 'None' }))
+    $Writer.WriteElementString('dev', 'defaultValue', [NullString]::Value, $(if ($isSwitch) { 'False' } else { 'None' }))
     $Writer.WriteEndElement()
 }
 
 function Add-TypeList([System.Xml.XmlWriter] $Writer, [string] $ListElement, [string] $ItemElement, $Subsections) {
-    $Writer.WriteStartElement('command', $ListElement, $null)
+    $Writer.WriteStartElement('command', $ListElement, [NullString]::Value)
     foreach ($typeName in $Subsections.Keys) {
-        $Writer.WriteStartElement('command', $ItemElement, $null)
-        $Writer.WriteStartElement('dev', 'type', $null)
-        $Writer.WriteElementString('maml', 'name', $null, $typeName)
+        $Writer.WriteStartElement('command', $ItemElement, [NullString]::Value)
+        $Writer.WriteStartElement('dev', 'type', [NullString]::Value)
+        $Writer.WriteElementString('maml', 'name', [NullString]::Value, $typeName)
         $Writer.WriteEndElement()
         Add-Description $Writer $Subsections[$typeName]
         $Writer.WriteEndElement()
@@ -135,7 +135,7 @@ function Add-TypeList([System.Xml.XmlWriter] $Writer, [string] $ListElement, [st
 }
 
 function Add-Examples([System.Xml.XmlWriter] $Writer, $Subsections) {
-    $Writer.WriteStartElement('command', 'examples', $null)
+    $Writer.WriteStartElement('command', 'examples', [NullString]::Value)
     foreach ($title in $Subsections.Keys) {
         $code = [System.Collections.Generic.List[string]]::new()
         $remarks = [System.Collections.Generic.List[string]]::new()
@@ -144,10 +144,10 @@ function Add-Examples([System.Xml.XmlWriter] $Writer, $Subsections) {
             if ($line -match '^```') { $inCode = -not $inCode; continue }
             if ($inCode) { $code.Add($line) } else { $remarks.Add($line) }
         }
-        $Writer.WriteStartElement('command', 'example', $null)
-        $Writer.WriteElementString('maml', 'title', $null, "-------------------------- $title --------------------------")
-        $Writer.WriteElementString('dev', 'code', $null, ($code -join [Environment]::NewLine))
-        $Writer.WriteStartElement('dev', 'remarks', $null)
+        $Writer.WriteStartElement('command', 'example', [NullString]::Value)
+        $Writer.WriteElementString('maml', 'title', [NullString]::Value, "-------------------------- $title --------------------------")
+        $Writer.WriteElementString('dev', 'code', [NullString]::Value, ($code -join [Environment]::NewLine))
+        $Writer.WriteStartElement('dev', 'remarks', [NullString]::Value)
         Add-Paragraphs $Writer $remarks.ToArray()
         $Writer.WriteEndElement()
         $Writer.WriteEndElement()
@@ -157,13 +157,13 @@ function Add-Examples([System.Xml.XmlWriter] $Writer, $Subsections) {
 
 function Add-Command([System.Xml.XmlWriter] $Writer, $Command, $Page) {
     $Writer.WriteStartElement('command', 'command', 'http://schemas.microsoft.com/maml/dev/command/2004/10')
-    $Writer.WriteAttributeString('xmlns', 'maml', $null, 'http://schemas.microsoft.com/maml/2004/10')
-    $Writer.WriteAttributeString('xmlns', 'dev', $null, 'http://schemas.microsoft.com/maml/dev/2004/10')
+    $Writer.WriteAttributeString('xmlns', 'maml', [NullString]::Value, 'http://schemas.microsoft.com/maml/2004/10')
+    $Writer.WriteAttributeString('xmlns', 'dev', [NullString]::Value, 'http://schemas.microsoft.com/maml/dev/2004/10')
 
-    $Writer.WriteStartElement('command', 'details', $null)
-    $Writer.WriteElementString('command', 'name', $null, $Command.Name)
-    $Writer.WriteElementString('command', 'verb', $null, $Command.Verb)
-    $Writer.WriteElementString('command', 'noun', $null, $Command.Noun)
+    $Writer.WriteStartElement('command', 'details', [NullString]::Value)
+    $Writer.WriteElementString('command', 'name', [NullString]::Value, $Command.Name)
+    $Writer.WriteElementString('command', 'verb', [NullString]::Value, $Command.Verb)
+    $Writer.WriteElementString('command', 'noun', [NullString]::Value, $Command.Noun)
     Add-Description $Writer $Page.Sections['SYNOPSIS']
     $Writer.WriteEndElement()
     Add-Description $Writer $Page.Sections['DESCRIPTION']
@@ -171,10 +171,10 @@ function Add-Command([System.Xml.XmlWriter] $Writer, $Command, $Page) {
     $parameterHelp = $Page.Subsections['PARAMETERS']
     $describe = { param($name) if ($parameterHelp.Contains("-$name")) { $parameterHelp["-$name"].ToArray() } else { @() } }
 
-    $Writer.WriteStartElement('command', 'syntax', $null)
+    $Writer.WriteStartElement('command', 'syntax', [NullString]::Value)
     foreach ($set in $Command.ParameterSets) {
-        $Writer.WriteStartElement('command', 'syntaxItem', $null)
-        $Writer.WriteElementString('maml', 'name', $null, $Command.Name)
+        $Writer.WriteStartElement('command', 'syntaxItem', [NullString]::Value)
+        $Writer.WriteElementString('maml', 'name', [NullString]::Value, $Command.Name)
         foreach ($setParameter in ($set.Parameters | Where-Object Name -NotIn $commonParameters | Where-Object { -not $Command.Parameters[$_.Name].Attributes.Where({ $_ -is [System.Management.Automation.ParameterAttribute] -and $_.DontShow }) })) {
             Add-Parameter $Writer $Command.Parameters[$setParameter.Name] $setParameter (& $describe $setParameter.Name)
         }
@@ -182,7 +182,7 @@ function Add-Command([System.Xml.XmlWriter] $Writer, $Command, $Page) {
     }
     $Writer.WriteEndElement()
 
-    $Writer.WriteStartElement('command', 'parameters', $null)
+    $Writer.WriteStartElement('command', 'parameters', [NullString]::Value)
     foreach ($parameter in $Command.Parameters.Values) {
         if ($parameter.Name -in $commonParameters) { continue }
         if ($parameter.Attributes.Where({ $_ -is [System.Management.Automation.ParameterAttribute] -and $_.DontShow })) { continue }
@@ -193,8 +193,8 @@ function Add-Command([System.Xml.XmlWriter] $Writer, $Command, $Page) {
     Add-TypeList $Writer 'inputTypes' 'inputType' $Page.Subsections['INPUTS']
     Add-TypeList $Writer 'returnValues' 'returnValue' $Page.Subsections['OUTPUTS']
     if ($Page.Sections.Contains('NOTES')) {
-        $Writer.WriteStartElement('maml', 'alertSet', $null)
-        $Writer.WriteStartElement('maml', 'alert', $null)
+        $Writer.WriteStartElement('maml', 'alertSet', [NullString]::Value)
+        $Writer.WriteStartElement('maml', 'alert', [NullString]::Value)
         Add-Paragraphs $Writer $Page.Sections['NOTES'].ToArray()
         $Writer.WriteEndElement()
         $Writer.WriteEndElement()

@@ -75,13 +75,6 @@ Describe 'Export-PhotoGrid output formats' {
         Test-Path -LiteralPath $target | Should -BeFalse
     }
 
-    It 'says the .html viewer is not available in this version' -ForEach @(@{ Name = 'grid.html' }, @{ Name = 'grid.htm' }) {
-        $target = New-Target $Name
-        $thrown = { Get-Cells | Export-PhotoGrid $target } | Should -Throw -ErrorId 'ViewerNotAvailable,GridTsne.Commands.ExportPhotoGridCommand' -PassThru
-        $thrown.Exception.Message | Should -Match 'viewer is not available'
-        Test-Path -LiteralPath $target | Should -BeFalse
-    }
-
     It 'emits the FileInfo with -PassThru, and nothing without' {
         $target = New-Target 'grid.png'
         $file = Get-Cells | Export-PhotoGrid $target -PassThru

@@ -74,6 +74,22 @@ public static class GridTsneTestImages
         return new[] { info.Width, info.Height };
     }
 
+    // Distinct colours, each channel quantised to 32 levels: a blank or single-colour image has 1 or 2.
+    public static int CountColors(string path)
+    {
+        using var image = Image.Load<Rgb24>(path);
+        var seen = new bool[32 * 32 * 32];
+        int count = 0;
+        for (int y = 0; y < image.Height; y++)
+        for (int x = 0; x < image.Width; x++)
+        {
+            Rgb24 p = image[x, y];
+            int key = ((p.R >> 3) << 10) | ((p.G >> 3) << 5) | (p.B >> 3);
+            if (!seen[key]) { seen[key] = true; count++; }
+        }
+        return count;
+    }
+
     public static string ReadFormat(string path)
     {
         return Image.DetectFormat(path)?.Name ?? "";
@@ -114,6 +130,12 @@ function Get-TestImageSize {
     [pscustomobject]@{ Width = $size[0]; Height = $size[1] }
 }
 
+function Get-TestImageColorCount {
+    <# Distinct colours of an image (channels quantised to 32 levels), e.g. to tell a screenshot from a blank one. #>
+    param([Parameter(Mandatory)] [string] $Path)
+    [GridTsneTestImages]::CountColors($Path)
+}
+
 function Get-TestImageFormat {
     param([Parameter(Mandatory)] [string] $Path)
     [GridTsneTestImages]::ReadFormat($Path)
@@ -140,4 +162,4 @@ function Invoke-ChildPwsh {
 $script:ModuleManifest = Join-Path $repositoryRoot 'GridTsne.psd1'
 function Get-GridTsneManifestPath { $script:ModuleManifest }
 
-Export-ModuleMember -Function New-TestImage, New-RotatedTestImage, Get-TestImagePixel, Get-TestImageSize, Get-TestImageFormat, Invoke-ChildPwsh, Get-GridTsneManifestPath
+Export-ModuleMember -Function New-TestImage, New-RotatedTestImage, Get-TestImagePixel, Get-TestImageSize, Get-TestImageFormat, Get-TestImageColorCount, Invoke-ChildPwsh, Get-GridTsneManifestPath

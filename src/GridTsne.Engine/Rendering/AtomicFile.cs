@@ -62,7 +62,8 @@ public static class AtomicFile
         && fileName.Contains(TemporaryMarker, StringComparison.Ordinal)
         && fileName.EndsWith(TemporarySuffix, StringComparison.Ordinal);
 
-    private static string TemporaryPathFor(string target)
+    /// <summary>A hidden, unique name beside <paramref name="target"/> (also used by the viewer for its temporary folders).</summary>
+    internal static string TemporaryPathFor(string target)
     {
         // Hidden on Unix, beside the target (so the final rename stays on one file system), and unique.
         string name = Path.GetFileName(target);

@@ -59,8 +59,8 @@ public static class GridOutputFormats
     /// <summary>True for the single-image formats, false for the viewer.</summary>
     public static bool IsImage(this GridOutputFormat format) => format != GridOutputFormat.Html;
 
-    /// <summary>True when -Quality means something for the format.</summary>
-    public static bool UsesQuality(this GridOutputFormat format) => format is GridOutputFormat.Jpeg or GridOutputFormat.Webp;
+    /// <summary>True when -Quality means something for the format (the viewer's tiles are JPEG).</summary>
+    public static bool UsesQuality(this GridOutputFormat format) => format is GridOutputFormat.Jpeg or GridOutputFormat.Webp or GridOutputFormat.Html;
 
     /// <summary>The longest side, in pixels, the format (as written here) can hold.</summary>
     public static long MaxSide(this GridOutputFormat format) => format switch

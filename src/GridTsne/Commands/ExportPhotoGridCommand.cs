@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Collections.ObjectModel;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
@@ -6,6 +7,7 @@ using System.Management.Automation;
 using System.Management.Automation.Language;
 using GridTsne.Engine.Imaging;
 using GridTsne.Engine.Rendering;
+using GridTsne.Engine.Rendering.Viewer;
 using GridTsne.Infrastructure;
 
 namespace GridTsne.Commands;
@@ -27,6 +29,9 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
     private static readonly string[] PathProperties = ["Path", "FullName", "PSPath"];
 
     private readonly List<GridTile> _tiles = [];
+    private readonly List<string?> _labels = [];
+    private object? _label;
+    private bool _labelPropertySeen;
     private int _inputRows;
     private int _inputColumns;
     private string _outputPath = string.Empty;
@@ -81,6 +86,11 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
     [ValidateNotNullOrEmpty]
     public string? LayoutPath { get; set; }
 
+    /// <summary>For the .html viewer: each photo's label, from a property name or a script block run with $_ = the item.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public object? Label { get; set; }
+
     [Parameter]
     [Alias("NoOverwrite")]
     public SwitchParameter NoClobber { get; set; }
@@ -102,9 +112,25 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
 
         if (!format!.Value.IsImage())
         {
-            Terminate(new PSNotSupportedException(
-                    $"The interactive .html viewer is not available in this version of GridTsne. Write an image instead ({GridOutputFormats.ImageExtensionList})."),
-                "ViewerNotAvailable", ErrorCategory.NotImplemented, Path);
+            try
+            {
+                PhotoGridViewerWriter.CheckTarget(_outputPath);
+            }
+            catch (IOException ex)
+            {
+                Terminate(ex, "ViewerAssetsFolderInUse", ErrorCategory.ResourceExists, Path);
+            }
+        }
+
+        _label = Label is PSObject wrapped ? wrapped.BaseObject : Label;
+        if (_label is not (null or ScriptBlock) && (_label is not string name || string.IsNullOrWhiteSpace(name)))
+        {
+            Terminate(new PSArgumentException($"-Label takes a property name or a script block, not '{_label}'."), "LabelInvalid", ErrorCategory.InvalidArgument, Label);
+        }
+
+        if (_label is not null && format.Value.IsImage())
+        {
+            WriteWarning("-Label is shown by the .html viewer only; the image has no labels.");
         }
 
         if (LayoutPath is not null)
@@ -129,7 +155,7 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
 
         if (MyInvocation.BoundParameters.ContainsKey(nameof(Quality)) && !OutputFormat.UsesQuality())
         {
-            WriteWarning($"-Quality applies to JPEG and WebP only; {OutputFormat.DisplayName()} is written losslessly.");
+            WriteWarning($"-Quality applies to JPEG, WebP and the .html viewer's tiles only; {OutputFormat.DisplayName()} is written losslessly.");
         }
     }
 
@@ -145,6 +171,7 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
             if (item is not null && TryReadTile(item, out GridTile? tile, out int rows, out int columns))
             {
                 _tiles.Add(tile!);
+                _labels.Add(ReadLabel(item));
                 _inputRows = Math.Max(_inputRows, rows);
                 _inputColumns = Math.Max(_inputColumns, columns);
             }
@@ -155,22 +182,32 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
     {
         GridLayout layout = CreateLayout();
         GridRenderOptions options = _options!;
-        if (OutputFormat.IsImage())
+        try
         {
-            try
+            if (OutputFormat.IsImage())
             {
                 CanvasLimits.Check(layout, OutputFormat, options.MemoryBudgetBytes);
             }
-            catch (GridLayoutException ex)
+            else
             {
-                Terminate(ex, "CanvasTooLarge", ErrorCategory.LimitsExceeded, Path);
+                PhotoGridViewerWriter.CheckLayout(layout);
             }
+        }
+        catch (GridLayoutException ex)
+        {
+            Terminate(ex, "CanvasTooLarge", ErrorCategory.LimitsExceeded, Path);
+        }
+
+        if (_label is string property && !_labelPropertySeen && _tiles.Count > 0)
+        {
+            WriteWarning($"No input item has a property '{property}'; the viewer shows no labels.");
         }
 
         WriteVerbose(string.Create(CultureInfo.InvariantCulture,
             $"Grid of {layout.Rows:N0} rows × {layout.Columns:N0} columns, {layout.TileSize} px tiles: {layout.Width:N0} × {layout.Height:N0} px, {layout.Tiles.Count:N0} photos ({options.Fit})."));
-        bool writeGrid = ShouldProcess(_outputPath,
-            string.Create(CultureInfo.InvariantCulture, $"Write a {layout.Width:N0} × {layout.Height:N0} px {OutputFormat.DisplayName()} grid of {layout.Tiles.Count:N0} photos"));
+        bool writeGrid = ShouldProcess(_outputPath, OutputFormat.IsImage()
+            ? string.Create(CultureInfo.InvariantCulture, $"Write a {layout.Width:N0} × {layout.Height:N0} px {OutputFormat.DisplayName()} grid of {layout.Tiles.Count:N0} photos")
+            : string.Create(CultureInfo.InvariantCulture, $"Write an interactive viewer of {layout.Tiles.Count:N0} photos ({layout.Rows:N0} × {layout.Columns:N0}) and its folder '{System.IO.Path.GetFileName(PhotoGridViewerWriter.AssetsDirectoryFor(_outputPath))}'"));
         bool writeLayout = _layoutPath is not null
             && ShouldProcess(_layoutPath, string.Create(CultureInfo.InvariantCulture, $"Write the layout of {layout.Tiles.Count:N0} photos"));
         if (!writeGrid && !writeLayout)
@@ -214,6 +251,15 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
     {
         var progress = new ProgressReporter(messages, _outputPath);
         var callbacks = new GridRenderCallbacks { TileFailed = progress.TileFailed, TileDone = progress.TileDone, Writing = progress.Writing };
+        if (!OutputFormat.IsImage())
+        {
+            ViewerWriteResult viewer = PhotoGridViewerWriter.Write(layout, _label is null ? null : _labels, _outputPath, options, overwrite: !NoClobber, callbacks, token);
+            progress.Complete();
+            messages.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
+                $"Drew {layout.Tiles.Count:N0} tiles at {string.Join(", ", viewer.LevelSizes)} px in {viewer.DrawTime.TotalSeconds:0.00} s ({viewer.FromThumbnails:N0} from thumbnails, {viewer.Failed:N0} unreadable); wrote '{_outputPath}' and {viewer.FileCount - 1:N0} files in '{viewer.AssetsDirectory}', {viewer.TotalBytes / 1048576.0:0.0} MB in all. {viewer.Linked:N0} photos link to their original, {viewer.Embedded:N0} open a copy stored with the page."));
+            return;
+        }
+
         GridRenderResult result = PhotoGridRenderer.WriteImage(layout, _outputPath, OutputFormat, options, overwrite: !NoClobber, callbacks, token);
         progress.Complete();
         messages.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
@@ -277,6 +323,52 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
 
         tile = new GridTile(resolved[0], row, column, ThumbnailConversion.FromObject(item.Properties[nameof(GridCell.Thumbnail)]?.Value));
         return true;
+    }
+
+    /// <summary>
+    /// The item's label for the viewer: the named property's value, or what the script block returns with
+    /// $_ set to the item. Runs here, on the pipeline thread, in the caller's runspace. A script block that
+    /// fails gets an error naming the item, and the photo goes on without a label.
+    /// </summary>
+    private string? ReadLabel(PSObject item)
+    {
+        try
+        {
+            switch (_label)
+            {
+                case ScriptBlock script:
+                    Collection<PSObject> results = script.InvokeWithContext(null, [new PSVariable("_", item)]);
+                    return LabelText(results.Count == 1 ? results[0] : results.Count == 0 ? null : results);
+                case string name:
+                    PSPropertyInfo? property = item.Properties[name];
+                    _labelPropertySeen |= property is not null;
+                    return property is null ? null : LabelText(property.Value);
+                default:
+                    return null;
+            }
+        }
+        catch (Exception ex) when (ex is (RuntimeException and not PipelineStoppedException) or GetValueException)
+        {
+            // A stopping pipeline (Ctrl+C) is no label failure: it goes on up.
+            WriteError(new ErrorRecord(ex, "LabelFailed", ErrorCategory.InvalidResult, item)
+            {
+                ErrorDetails = new ErrorDetails($"The -Label of '{Describe(item)}' failed: {ex.Message}"),
+            });
+            return null;
+        }
+    }
+
+    /// <summary>A label value as text: null stays null, several values are joined with ", ".</summary>
+    private static string? LabelText(object? value)
+    {
+        value = value is PSObject wrapped ? wrapped.BaseObject : value;
+        return value switch
+        {
+            null => null,
+            string text => text,
+            IEnumerable values => string.Join(", ", values.Cast<object?>().Select(LabelText).Where(text => text is not null)),
+            _ => LanguagePrimitives.ConvertTo<string>(value),
+        };
     }
 
     private static string? ReadPath(PSObject item)
