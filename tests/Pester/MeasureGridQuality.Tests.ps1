@@ -3,18 +3,18 @@ BeforeAll {
     Import-Module (Get-GridTsneManifestPath)
 
     function New-GradientCells([switch] $Shuffled) {
-        # A 6x6 grid whose vectors vary smoothly with the cell: sorted, neighbours are alike.
-        $cells = foreach ($row in 0..5) { foreach ($column in 0..5) { @{ Row = $row; Column = $column } } }
+        # A 6x6 grid whose vectors vary smoothly with the cell the vector belongs to: sorted, neighbours are alike.
         $random = [System.Random]::new(5)
-        $order = if ($Shuffled) { 0..35 | Sort-Object { $random.Next() } } else { 0..35 }
+        [int[]] $order = if ($Shuffled) { 0..35 | Sort-Object { $random.Next() } } else { 0..35 }
         for ($i = 0; $i -lt 36; $i++) {
-            $source = $cells[$order[$i]]
+            [int] $sourceRow = [math]::Floor($order[$i] / 6)
+            [int] $sourceColumn = $order[$i] % 6
             [pscustomobject]@{
                 Path   = "item$i"
-                Row    = $cells[$i].Row
-                Column = $cells[$i].Column
-                Vector = [float[]]($source.Row, $source.Column, ($source.Row * $source.Column) / 5)
-                Class  = if ($source.Row -lt 3) { 'top' } else { 'bottom' }
+                Row    = [int][math]::Floor($i / 6)
+                Column = $i % 6
+                Vector = [float[]]($sourceRow, $sourceColumn, ($sourceRow * $sourceColumn / 5))
+                Class  = if ($sourceRow -lt 3) { 'top' } else { 'bottom' }
             }
         }
     }
