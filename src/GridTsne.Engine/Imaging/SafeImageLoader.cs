@@ -22,7 +22,7 @@ public static class SafeImageLoader
     public static Image<Rgb24> Load(string path, ImageDecodeOptions? options = null)
     {
         options ??= ImageDecodeOptions.Default;
-        byte[] content = ReadAllBytes(path);
+        byte[] content = ReadAllBytes(path, options);
         return Decode(path, content, options);
     }
 
@@ -100,9 +100,13 @@ public static class SafeImageLoader
         }
     }
 
-    /// <summary>Reads a file, turning file-system failures into <see cref="ImageLoadException"/>.</summary>
-    public static byte[] ReadAllBytes(string path)
+    /// <summary>
+    /// Reads a file, turning file-system failures into <see cref="ImageLoadException"/>. A file larger than
+    /// <see cref="ImageDecodeOptions.MaxFileBytes"/> is refused before it is read into memory.
+    /// </summary>
+    public static byte[] ReadAllBytes(string path, ImageDecodeOptions? options = null)
     {
+        options ??= ImageDecodeOptions.Default;
         if (Directory.Exists(path))
         {
             throw new ImageLoadException(path, ImageLoadFailure.IsDirectory, "the path is a directory, not an image file.");
@@ -110,7 +114,17 @@ public static class SafeImageLoader
 
         try
         {
-            return File.ReadAllBytes(path);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+            long length = stream.Length;
+            if (length > options.MaxFileBytes || length > Array.MaxLength)
+            {
+                throw new ImageLoadException(path, ImageLoadFailure.TooLarge,
+                    $"the file has {length:N0} bytes, more than any image within the pixel limit of {options.MaxPixels:N0} can need (raise -MaxPixels to allow it).");
+            }
+
+            var content = new byte[length];
+            stream.ReadExactly(content);
+            return content;
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {

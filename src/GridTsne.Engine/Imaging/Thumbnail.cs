@@ -53,6 +53,10 @@ public sealed class Thumbnail
         return new Thumbnail(buffer.ToArray(), width, height, upright.Width, upright.Height);
     }
 
+    /// <summary>Rebuilds a thumbnail from its stored parts, as the embedding cache keeps them.</summary>
+    internal static Thumbnail FromEncoded(byte[] encodedJpeg, int width, int height, int sourceWidth, int sourceHeight) =>
+        new(encodedJpeg, width, height, sourceWidth, sourceHeight);
+
     /// <summary>Decodes the thumbnail.</summary>
     public Image<Rgb24> Decode() => Image.Load<Rgb24>(EncodedJpeg);
 }
