@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using System.Text;
+using GridTsne.Engine.Imaging;
 using Microsoft.ML.OnnxRuntime;
 
 namespace GridTsne.Engine.Embedding;
@@ -89,15 +89,15 @@ internal static class OnnxRuntimeEnvironment
 
     private static unsafe bool TrySetNativeVariable(string name, string value)
     {
-        if (!TryFindLibcExports(out IntPtr setenvAddress, out IntPtr getenvAddress))
+        if (!UnixLibc.TryGetExport("setenv", out IntPtr setenvAddress) || !UnixLibc.TryGetExport("getenv", out IntPtr getenvAddress))
         {
             return false;
         }
 
         var setenv = (delegate* unmanaged<byte*, byte*, int, int>)setenvAddress;
         var getenv = (delegate* unmanaged<byte*, byte*>)getenvAddress;
-        byte[] nameBytes = NullTerminated(name);
-        byte[] valueBytes = NullTerminated(value);
+        byte[] nameBytes = UnixLibc.NullTerminated(name);
+        byte[] valueBytes = UnixLibc.NullTerminated(value);
         fixed (byte* namePointer = nameBytes)
         fixed (byte* valuePointer = valueBytes)
         {
@@ -110,41 +110,5 @@ internal static class OnnxRuntimeEnvironment
             byte* current = getenv(namePointer);
             return current != null && Marshal.PtrToStringUTF8((IntPtr)current) == value;
         }
-    }
-
-    private static bool TryFindLibcExports(out IntPtr setenv, out IntPtr getenv)
-    {
-        // The main program's handle sees libc on glibc, musl and macOS alike; the named libraries are fallbacks.
-        if (TryGetExports(NativeLibrary.GetMainProgramHandle(), out setenv, out getenv))
-        {
-            return true;
-        }
-
-        string[] candidates = OperatingSystem.IsMacOS()
-            ? ["/usr/lib/libSystem.dylib", "libSystem.dylib"]
-            : ["libc.so.6", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1", "libc.so"];
-        foreach (string candidate in candidates)
-        {
-            if (NativeLibrary.TryLoad(candidate, out IntPtr handle) && TryGetExports(handle, out setenv, out getenv))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static bool TryGetExports(IntPtr library, out IntPtr setenv, out IntPtr getenv)
-    {
-        getenv = IntPtr.Zero;
-        return NativeLibrary.TryGetExport(library, "setenv", out setenv)
-            && NativeLibrary.TryGetExport(library, "getenv", out getenv);
-    }
-
-    private static byte[] NullTerminated(string text)
-    {
-        var bytes = new byte[Encoding.UTF8.GetByteCount(text) + 1];
-        Encoding.UTF8.GetBytes(text, bytes);
-        return bytes;
     }
 }

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Pbm;
 using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
@@ -65,7 +67,13 @@ public static class SafeImageLoader
                 $"the header claims {info.Width}x{info.Height} = {pixels:N0} pixels, more than the limit of {options.MaxPixels:N0} (raise -MaxPixels to allow it).");
         }
 
-        bool hasAlpha = info.PixelType?.AlphaRepresentation is { } alpha && alpha != PixelAlphaRepresentation.None;
+        if (format is JpegFormat && !JpegStructure.ReachesEndOfImage(content.Span))
+        {
+            // ImageSharp would decode the missing part as grey without an error.
+            throw new ImageLoadException(path, ImageLoadFailure.Corrupt, "the JPEG data is truncated or damaged (it ends before its end-of-image marker).");
+        }
+
+        bool hasAlpha = MayHaveAlpha(info, format);
         using var decodeStream = new ReadOnlyMemoryStream(content);
         try
         {
@@ -114,7 +122,7 @@ public static class SafeImageLoader
 
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+            using FileStream stream = OpenRegularFile(path);
             long length = stream.Length;
             if (length > options.MaxFileBytes || length > Array.MaxLength)
             {
@@ -134,6 +142,33 @@ public static class SafeImageLoader
         {
             throw new ImageLoadException(path, ImageLoadFailure.AccessDenied, "the file cannot be read (" + ex.Message + ").", ex);
         }
+    }
+
+    /// <summary>
+    /// Whether transparency must be composited. ImageSharp 2.1 leaves the alpha representation unknown for
+    /// most formats (an RGBA PNG included), so unknown counts as "may have alpha"; JPEG and PBM never do.
+    /// </summary>
+    private static bool MayHaveAlpha(IImageInfo info, IImageFormat format) =>
+        format is not (JpegFormat or PbmFormat)
+        && info.PixelType?.AlphaRepresentation is not PixelAlphaRepresentation.None;
+
+    private static FileStream OpenRegularFile(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        }
+
+        // A FIFO, socket or device named like a photo must neither hang nor stream forever: open without
+        // blocking, then accept only what can seek, i.e. a regular file.
+        var stream = new FileStream(UnixLibc.OpenReadNonBlocking(path), FileAccess.Read, bufferSize: 1);
+        if (!stream.CanSeek)
+        {
+            stream.Dispose();
+            throw new ImageLoadException(path, ImageLoadFailure.AccessDenied, "it is not a regular file (a pipe, socket or device).");
+        }
+
+        return stream;
     }
 
     /// <summary>
