@@ -44,6 +44,7 @@ public sealed class EmbeddingCache
     private const int HeaderLength = 8 + HashLength + HashLength + 4 + 4 + 4;
     private const int ThumbnailHeaderLength = 4 + 4 + 4 + 4;
     private const int MaxEntryLength = 256 * 1024 * 1024;
+    private const int ReplaceAttempts = 5;
     private static readonly byte[] Magic = [(byte)'G', (byte)'T', (byte)'E', (byte)'M', (byte)'B', 0, 0, 1];
 
     private readonly byte[] _identityHash;
@@ -111,7 +112,19 @@ public sealed class EmbeddingCache
         try
         {
             File.WriteAllBytes(temporary, bytes);
-            File.Move(temporary, path, overwrite: true);
+            for (int attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    File.Move(temporary, path, overwrite: true);
+                    break;
+                }
+                catch (IOException) when (OperatingSystem.IsWindows() && attempt < ReplaceAttempts)
+                {
+                    // Windows refuses to replace a file another process is reading at that moment.
+                    Thread.Sleep(10 * attempt);
+                }
+            }
         }
         finally
         {

@@ -24,6 +24,11 @@ internal static class TinyOnnxModels
     private const int NodeInput = 1;
     private const int NodeOutput = 2;
     private const int NodeOpType = 4;
+    private const int NodeAttribute = 5;
+    private const int AttributeName = 1;
+    private const int AttributeInts = 8;
+    private const int AttributeType = 20;
+    private const int AttributeTypeInts = 7;
     private const int ValueInfoName = 1;
     private const int ValueInfoType = 2;
     private const int TypeTensor = 1;
@@ -44,7 +49,12 @@ internal static class TinyOnnxModels
     public static string Add(string path, params object[] shape) =>
         Write(path, "Add", [("A", Float, shape), ("B", Float, shape)], ("Y", Float, shape));
 
-    private static string Write(string path, string operation, (string Name, int Type, object[] Shape)[] inputs, (string Name, int Type, object[] Shape) output)
+    /// <summary>Y = Transpose(X) with the batch moved second: [N,3,H,W] in, [3,N,H,W] out.</summary>
+    public static string BatchSecond(string path, int side) =>
+        Write(path, "Transpose", [("X", Float, ["N", 3, side, side])], ("Y", Float, [3, "N", side, side]), ("perm", [1, 0, 2, 3]));
+
+    private static string Write(string path, string operation, (string Name, int Type, object[] Shape)[] inputs, (string Name, int Type, object[] Shape) output,
+        (string Name, int[] Values)? attribute = null)
     {
         byte[] node = Message(stream =>
         {
@@ -55,6 +65,19 @@ internal static class TinyOnnxModels
 
             ProtobufWire.WriteLengthDelimited(stream, NodeOutput, Encoding.UTF8.GetBytes(output.Name));
             ProtobufWire.WriteLengthDelimited(stream, NodeOpType, Encoding.UTF8.GetBytes(operation));
+            if (attribute is { } ints)
+            {
+                ProtobufWire.WriteLengthDelimited(stream, NodeAttribute, Message(value =>
+                {
+                    ProtobufWire.WriteLengthDelimited(value, AttributeName, Encoding.UTF8.GetBytes(ints.Name));
+                    foreach (int item in ints.Values)
+                    {
+                        ProtobufWire.WriteVarintField(value, AttributeInts, (ulong)item);
+                    }
+
+                    ProtobufWire.WriteVarintField(value, AttributeType, AttributeTypeInts);
+                }));
+            }
         });
         byte[] graph = Message(stream =>
         {
