@@ -47,7 +47,7 @@ public static class SafeImageLoader
         }
         catch (Exception ex) when (IsDecodeFailure(ex))
         {
-            throw new ImageLoadException(path, ImageLoadFailure.Corrupt, "the image header is damaged (" + ex.Message + ").", ex);
+            throw new ImageLoadException(path, ImageLoadFailure.Corrupt, "the image header is truncated or damaged (" + ex.Message + ").", ex);
         }
 
         if (info is null || format is null)

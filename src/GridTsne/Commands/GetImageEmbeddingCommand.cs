@@ -243,7 +243,9 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
         EmbeddingModelSpec spec;
         try
         {
-            if (ParameterSetName is PathModelFileSet or LiteralPathModelFileSet)
+            // Not ParameterSetName: in BeginProcessing, with -Path still to come from the pipeline, it may
+            // name the default set.
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(ModelPath)))
             {
                 string file = ProviderPaths.ResolveOutput(this, ModelPath);
                 spec = EmbeddingModelSpec.FromFile(file, new ImagePreprocessing
