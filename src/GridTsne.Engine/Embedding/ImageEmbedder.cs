@@ -50,7 +50,8 @@ public sealed class ImageEmbedder : IDisposable
     /// <summary>The preprocessing with the input size resolved from the model.</summary>
     public ImagePreprocessing Preprocessing { get; }
 
-    internal ImagePreprocessor Preprocessor { get; }
+    /// <summary>Writes photos into this model's input tensor.</summary>
+    public ImagePreprocessor Preprocessor { get; }
 
     /// <summary>Floats per image in the input tensor.</summary>
     public int TensorLength => Preprocessor.TensorLength;

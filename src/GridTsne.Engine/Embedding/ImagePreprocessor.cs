@@ -1,52 +1,38 @@
+using GridTsne.Engine.Imaging;
 using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Advanced;
 using SixLabors.ImageSharp.PixelFormats;
-using SixLabors.ImageSharp.Processing;
 
 namespace GridTsne.Engine.Embedding;
 
 /// <summary>
-/// Writes an upright photo into a planar float tensor as <see cref="ImagePreprocessing"/> describes.
-/// Resizing and cropping happen in one ImageSharp pass (only the kept region is computed); the pixel
-/// arithmetic is one table look-up per value, since an 8-bit channel has only 256 possible results.
+/// Writes an upright photo into a planar float tensor as <see cref="ImagePreprocessing"/> describes: the
+/// region to keep is resampled straight into the tensor (an antialiased triangle filter, as PIL and torchvision
+/// use), and each value becomes <c>value * PixelScale / Std - Mean / Std</c> on the way, with no intermediate image.
 /// </summary>
-internal sealed class ImagePreprocessor
+public sealed class ImagePreprocessor
 {
-    private const int Levels = 256;
-
-    private readonly ResizeOptions _resize;
+    private readonly ImagePreprocessing _settings;
     private readonly int _width;
     private readonly int _height;
-    // Per source component (R, G, B): its 256 possible tensor values, and the tensor plane it goes to.
-    private readonly float[] _redValues;
-    private readonly float[] _greenValues;
-    private readonly float[] _blueValues;
-    private readonly int _redPlane;
-    private readonly int _greenPlane;
-    private readonly int _bluePlane;
+    // Per source component (R, G, B): the tensor plane it goes to, and the affine map that normalises it.
+    private readonly int[] _planeOf = new int[3];
+    private readonly float[] _scaleOf = new float[3];
+    private readonly float[] _offsetOf = new float[3];
 
     public ImagePreprocessor(ImagePreprocessing settings)
     {
         settings.Validate();
+        _settings = settings;
         _width = settings.Width;
         _height = settings.Height;
-        _resize = new ResizeOptions
-        {
-            Size = new Size(settings.Width, settings.Height),
-            Mode = settings.Crop == CropMode.Center ? ResizeMode.Crop : ResizeMode.Stretch,
-            Position = AnchorPositionMode.Center,
-            // Bilinear, widened when shrinking (antialiased): what PIL and torchvision use.
-            Sampler = KnownResamplers.Triangle,
-            Compand = false,
-        };
-
         bool rgb = settings.ChannelOrder == ChannelOrder.RGB;
-        _redPlane = rgb ? 0 : 2;
-        _greenPlane = 1;
-        _bluePlane = rgb ? 2 : 0;
-        _redValues = LevelValues(settings, _redPlane);
-        _greenValues = LevelValues(settings, _greenPlane);
-        _blueValues = LevelValues(settings, _bluePlane);
+        for (int component = 0; component < 3; component++)
+        {
+            int plane = rgb ? component : 2 - component;
+            _planeOf[component] = plane;
+            _scaleOf[component] = settings.PixelScale / settings.Std[plane];
+            _offsetOf[component] = -settings.Mean[plane] / settings.Std[plane];
+        }
     }
 
     /// <summary>Number of floats one image occupies in the tensor (3 x height x width).</summary>
@@ -60,50 +46,37 @@ internal sealed class ImagePreprocessor
             throw new ArgumentException($"The tensor needs {TensorLength} floats, not {tensor.Length}.", nameof(tensor));
         }
 
-        if (upright.Width == _width && upright.Height == _height)
+        // Center: the largest centred region with the input's aspect ratio (the shorter side scales to the input).
+        double regionWidth = upright.Width, regionHeight = upright.Height;
+        if (_settings.Crop == CropMode.Center)
         {
-            WritePixels(upright, tensor);
-            return;
+            double scale = Math.Max((double)_width / upright.Width, (double)_height / upright.Height);
+            regionWidth = _width / scale;
+            regionHeight = _height / scale;
         }
 
-        using Image<Rgb24> fitted = upright.Clone(context => context.Resize(_resize));
-        WritePixels(fitted, tensor);
-    }
-
-    private void WritePixels(Image<Rgb24> fitted, Span<float> tensor)
-    {
-        int planeLength = _width * _height;
-        Span<float> red = tensor.Slice(_redPlane * planeLength, planeLength);
-        Span<float> green = tensor.Slice(_greenPlane * planeLength, planeLength);
-        Span<float> blue = tensor.Slice(_bluePlane * planeLength, planeLength);
-        ReadOnlySpan<float> redValues = _redValues;
-        ReadOnlySpan<float> greenValues = _greenValues;
-        ReadOnlySpan<float> blueValues = _blueValues;
-        ImageFrame<Rgb24> frame = fitted.Frames.RootFrame;
-        for (int y = 0; y < _height; y++)
+        unsafe
         {
-            ReadOnlySpan<Rgb24> row = frame.DangerousGetPixelRowMemory(y).Span;
-            int offset = y * _width;
-            for (int x = 0; x < row.Length; x++)
+            // The row callback cannot capture a span; the tensor is pinned for the duration of the call instead.
+            fixed (float* tensorStart = tensor)
             {
-                Rgb24 pixel = row[x];
-                red[offset + x] = redValues[pixel.R];
-                green[offset + x] = greenValues[pixel.G];
-                blue[offset + x] = blueValues[pixel.B];
+                float* start = tensorStart;
+                int planeLength = _width * _height;
+                TriangleResampler.Resample(upright, (upright.Width - regionWidth) / 2, (upright.Height - regionHeight) / 2, regionWidth, regionHeight,
+                    _width, _height, (y, rgb) =>
+                    {
+                        for (int component = 0; component < 3; component++)
+                        {
+                            var plane = new Span<float>(start + (_planeOf[component] * planeLength) + (y * _width), _width);
+                            float scale = _scaleOf[component];
+                            float offset = _offsetOf[component];
+                            for (int x = 0; x < plane.Length; x++)
+                            {
+                                plane[x] = (rgb[(x * 3) + component] * scale) + offset;
+                            }
+                        }
+                    });
             }
         }
-    }
-
-    private static float[] LevelValues(ImagePreprocessing settings, int plane)
-    {
-        var values = new float[Levels];
-        float mean = settings.Mean[plane];
-        float std = settings.Std[plane];
-        for (int level = 0; level < Levels; level++)
-        {
-            values[level] = (level * settings.PixelScale - mean) / std;
-        }
-
-        return values;
     }
 }

@@ -1,7 +1,6 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.PixelFormats;
-using SixLabors.ImageSharp.Processing;
 
 namespace GridTsne.Engine.Imaging;
 
@@ -47,7 +46,7 @@ public sealed class Thumbnail
         double scale = Math.Min(1.0, (double)shortSide / Math.Min(upright.Width, upright.Height));
         int width = Math.Max(1, (int)Math.Round(upright.Width * scale));
         int height = Math.Max(1, (int)Math.Round(upright.Height * scale));
-        using Image<Rgb24> small = upright.Clone(context => context.Resize(width, height, KnownResamplers.Triangle));
+        using Image<Rgb24> small = TriangleResampler.Resize(upright, width, height);
         using var buffer = new MemoryStream();
         small.SaveAsJpeg(buffer, new JpegEncoder { Quality = JpegQuality });
         return new Thumbnail(buffer.ToArray(), width, height, upright.Width, upright.Height);
