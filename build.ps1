@@ -178,7 +178,12 @@ function Invoke-PesterTests {
         Write-Warning "The Pester suite produced no results (exit code $LASTEXITCODE)."
         return [pscustomobject]@{ Passed = 0; Failed = 1 }
     }
-    return Get-Content -Raw -LiteralPath $summary | ConvertFrom-Json
+    $counts = Get-Content -Raw -LiteralPath $summary | ConvertFrom-Json
+    if ($counts.Passed -isnot [long] -or $counts.Failed -isnot [long]) {
+        Write-Warning "The Pester suite's summary has no counts: $($counts | ConvertTo-Json -Compress)"
+        return [pscustomobject]@{ Passed = 0; Failed = 1 }
+    }
+    return $counts
 }
 
 function Invoke-Test {

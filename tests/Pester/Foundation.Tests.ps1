@@ -28,7 +28,7 @@ if (`$IsLinux) { (Get-Content /proc/self/maps | Select-String 'libonnxruntime' |
         $run = Invoke-ChildPwsh @"
 Add-Type -LiteralPath '$otherMathNet'
 Import-Module '$manifest'
-`$points = 0..29 | ForEach-Object { [pscustomobject]@{ Path = "item`$_"; Vector = [double[]](`$_ % 3, (`$_ * 7) % 5, `$_ % 2, 1) } } | Invoke-Tsne -Iterations 300 -PcaDimensions 3
+`$points = 0..29 | ForEach-Object { [pscustomobject]@{ Path = "item`$_"; Vector = [double[]]((`$_ % 3), ((`$_ * 7) % 5), (`$_ % 2), 1) } } | Invoke-Tsne -Iterations 300 -PcaDimensions 3
 "points=`$(@(`$points).Count)"
 [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -in 'MathNet.Numerics', 'SixLabors.ImageSharp', 'Microsoft.ML.OnnxRuntime', 'GridTsne.Engine' } |
     ForEach-Object { '{0} {1} {2}' -f `$_.GetName().Name, `$_.GetName().Version, [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$_).Name }

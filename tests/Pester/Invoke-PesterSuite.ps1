@@ -10,6 +10,9 @@ param(
 )
 
 $ErrorActionPreference = 'Stop'
+# Plain text everywhere: escape codes in captured child output make unreadable logs and invalid XML reports.
+$env:NO_COLOR = '1'
+$PSStyle.OutputRendering = 'PlainText'
 Import-Module (Join-Path $PesterPath 'Pester.psd1') -Force
 
 $files = Get-ChildItem -LiteralPath $PSScriptRoot -Filter '*.Tests.ps1' -Recurse
@@ -19,9 +22,6 @@ $configuration = New-PesterConfiguration
 $configuration.Run.Path = @($files.FullName)
 $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Detailed'
-$configuration.TestResult.Enabled = $true
-$configuration.TestResult.OutputFormat = 'JUnitXml'
-$configuration.TestResult.OutputPath = [System.IO.Path]::ChangeExtension($SummaryPath, '.junit.xml')
 
 $result = Invoke-Pester -Configuration $configuration
 # Containers that failed to run (a syntax error, a failing BeforeAll) count as failures too.

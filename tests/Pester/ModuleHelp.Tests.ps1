@@ -53,7 +53,8 @@ Describe 'Help for <Name>' -ForEach $commands {
         # The generator emits only real parameters, so read the markdown source itself.
         $page = Join-Path $PSScriptRoot "../../docs/cmdlets/$Name.md"
         $documented = Select-String -LiteralPath $page -Pattern '^### -(\w+)' | ForEach-Object { $_.Matches[0].Groups[1].Value }
-        $documented | Where-Object { $_ -notin $Parameters } | Should -BeNullOrEmpty
+        $allowed = $Parameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+        $documented | Where-Object { $_ -notin $allowed } | Should -BeNullOrEmpty
     }
 }
 
