@@ -137,12 +137,13 @@ function Invoke-Build {
 
 function Build-Help {
     # MAML from docs/ and the compiled cmdlets, regenerated when either changed. A child pwsh imports the module.
-    $target = Join-Path $Root 'bin/en-US/GridTsne.dll-Help.xml'
+    # Get-Help looks in <module base>/<culture>, so the help goes to en-US beside the manifest.
+    $target = Join-Path $Root 'en-US/GridTsne.dll-Help.xml'
     $sources = @(Get-ChildItem -LiteralPath (Join-Path $Root 'docs') -Recurse -File) + (Get-Item (Join-Path $Root 'bin/GridTsne.dll'))
     $newest = ($sources | Measure-Object -Property LastWriteTimeUtc -Maximum).Maximum
     if ((Test-Path -LiteralPath $target) -and (Get-Item -LiteralPath $target).LastWriteTimeUtc -ge $newest) { return }
     Invoke-Native $Pwsh @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'docs/New-MamlHelp.ps1'),
-        '-ManifestPath', (Join-Path $Root 'GridTsne.psd1'), '-DocsPath', (Join-Path $Root 'docs/cmdlets'), '-OutputPath', (Join-Path $Root 'bin/en-US'))
+        '-ManifestPath', (Join-Path $Root 'GridTsne.psd1'), '-DocsPath', (Join-Path $Root 'docs/cmdlets'), '-OutputPath', (Join-Path $Root 'en-US'))
 }
 
 function Invoke-EngineTests {
@@ -214,6 +215,7 @@ function Invoke-Package {
     Copy-Item -LiteralPath (Join-Path $Root 'GridTsne.psd1') -Destination $target
     Copy-Item -LiteralPath (Join-Path $Root 'README.md') -Destination $target
     Copy-Item -LiteralPath (Join-Path $Root 'bin') -Destination $target -Recurse
+    Copy-Item -LiteralPath (Join-Path $Root 'en-US') -Destination $target -Recurse
     # Native ONNX Runtime for the desktop platforms only (ONNX Runtime 1.31 publishes no osx-x64 build).
     $keep = 'linux-x64', 'win-x64', 'osx-arm64'
     Get-ChildItem -LiteralPath (Join-Path $target 'bin/deps/runtimes') -Directory |
@@ -230,7 +232,7 @@ function Invoke-Package {
 }
 
 function Invoke-Clean {
-    foreach ($path in @('bin', 'out', 'src/GridTsne/bin', 'src/GridTsne/obj', 'src/GridTsne.Engine/bin', 'src/GridTsne.Engine/obj',
+    foreach ($path in @('bin', 'out', 'en-US', 'src/GridTsne/bin', 'src/GridTsne/obj', 'src/GridTsne.Engine/bin', 'src/GridTsne.Engine/obj',
             'tests/GridTsne.Engine.Tests/bin', 'tests/GridTsne.Engine.Tests/obj')) {
         Remove-Item -LiteralPath (Join-Path $Root $path) -Recurse -Force -ErrorAction SilentlyContinue
     }

@@ -25,7 +25,7 @@ Describe 'Package' {
         $packageExitCode | Should -Be 0 -Because ($packageOutput -join "`n")
         Test-ModuleManifest (Join-Path $package 'GridTsne.psd1') | Should -Not -BeNullOrEmpty
         Join-Path $package 'models/resnet18.onnx' | Should -Exist
-        Join-Path $package 'bin/en-US/GridTsne.dll-Help.xml' | Should -Exist
+        Join-Path $package 'en-US/GridTsne.dll-Help.xml' | Should -Exist
     }
 
     It 'holds native ONNX Runtime for the desktop platforms only' {

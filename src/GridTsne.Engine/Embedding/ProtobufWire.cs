@@ -58,6 +58,12 @@ internal static class ProtobufWire
         output.Write(payload);
     }
 
+    public static void WriteVarintField(Stream output, int fieldNumber, ulong value)
+    {
+        WriteVarint(output, ((ulong)fieldNumber << 3) | WireVarint);
+        WriteVarint(output, value);
+    }
+
     private static (int Field, int Wire) ReadTag(ReadOnlySpan<byte> message, ref int position)
     {
         ulong tag = ReadVarint(message, ref position);

@@ -14,7 +14,15 @@ public sealed record ImageDecodeOptions
     /// <summary>Colour that transparent pixels are composited over: white, as photo viewers show them.</summary>
     public (byte R, byte G, byte B) Background { get; init; } = (255, 255, 255);
 
+    /// <summary>
+    /// Largest file worth reading: an uncompressed image of <see cref="MaxPixels"/> at 8 bytes per pixel plus
+    /// 16 MB of metadata. A bigger file cannot hold an image within the limit, so it is refused unread.
+    /// </summary>
+    public long MaxFileBytes => MaxPixels > (long.MaxValue - MetadataAllowance) / 8 ? long.MaxValue : (MaxPixels * 8) + MetadataAllowance;
+
     public static ImageDecodeOptions Default { get; } = new();
+
+    private const long MetadataAllowance = 16L * 1024 * 1024;
 
     internal Rgb24 BackgroundPixel => new(Background.R, Background.G, Background.B);
 }

@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Pbm;
 using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
@@ -26,7 +28,7 @@ public static class SafeImageLoader
         options ??= ImageDecodeOptions.Default;
         // A pooled buffer: read one by one, photos of 100 KB and more would each land on the large-object
         // heap, and thousands of them in a row force full garbage collections.
-        (byte[] buffer, int length) = ReadIntoPooledBuffer(path);
+        (byte[] buffer, int length) = ReadIntoPooledBuffer(path, options);
         try
         {
             return Decode(path, buffer.AsMemory(0, length), options, cancellationToken);
@@ -56,7 +58,7 @@ public static class SafeImageLoader
         }
         catch (Exception ex) when (IsDecodeFailure(ex))
         {
-            throw new ImageLoadException(path, ImageLoadFailure.Corrupt, "the image header is damaged (" + ex.Message + ").", ex);
+            throw new ImageLoadException(path, ImageLoadFailure.Corrupt, "the image header is truncated or damaged (" + ex.Message + ").", ex);
         }
 
         if (info is null || format is null)
@@ -76,7 +78,13 @@ public static class SafeImageLoader
                 $"the header claims {info.Width}x{info.Height} = {pixels:N0} pixels, more than the limit of {options.MaxPixels:N0} (raise -MaxPixels to allow it).");
         }
 
-        bool hasAlpha = info.PixelType?.AlphaRepresentation is { } alpha && alpha != PixelAlphaRepresentation.None;
+        if (format is JpegFormat && !JpegStructure.ReachesEndOfImage(content.Span))
+        {
+            // ImageSharp would decode the missing part as grey without an error.
+            throw new ImageLoadException(path, ImageLoadFailure.Corrupt, "the JPEG data is truncated or damaged (it ends before its end-of-image marker).");
+        }
+
+        bool hasAlpha = MayHaveAlpha(info, format);
         using var decodeStream = new ReadOnlyMemoryStream(content);
         try
         {
@@ -111,32 +119,22 @@ public static class SafeImageLoader
         }
     }
 
-    /// <summary>Reads a file, turning file-system failures into <see cref="ImageLoadException"/>.</summary>
-    public static byte[] ReadAllBytes(string path) => WithFileErrors(path, () => File.ReadAllBytes(path));
+    /// <summary>
+    /// Reads a file, turning file-system failures into <see cref="ImageLoadException"/>. A file larger than
+    /// <see cref="ImageDecodeOptions.MaxFileBytes"/> is refused before it is read into memory.
+    /// </summary>
+    public static byte[] ReadAllBytes(string path, ImageDecodeOptions? options = null) =>
+        ReadFile(path, options ?? ImageDecodeOptions.Default, length => new byte[length], (buffer, _) => buffer);
 
     /// <summary>Reads a file into a buffer rented from the shared pool; the caller returns it.</summary>
-    private static (byte[] Buffer, int Length) ReadIntoPooledBuffer(string path) => WithFileErrors(path, () =>
-    {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
-        long size = file.Length;
-        if (size > Array.MaxLength)
-        {
-            throw new ImageLoadException(path, ImageLoadFailure.TooLarge, $"the file has {size:N0} bytes, more than an image GridTsne can read.");
-        }
+    private static (byte[] Buffer, int Length) ReadIntoPooledBuffer(string path, ImageDecodeOptions options) =>
+        ReadFile(path, options, length => ArrayPool<byte>.Shared.Rent(Math.Max(length, 1)), (buffer, length) => (buffer, length));
 
-        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Max(size, 1));
-        try
-        {
-            return (buffer, file.ReadAtLeast(buffer.AsSpan(0, (int)size), (int)size, throwOnEndOfStream: false));
-        }
-        catch
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw;
-        }
-    });
-
-    private static T WithFileErrors<T>(string path, Func<T> read)
+    /// <summary>
+    /// Opens a regular file, checks its size against the limit, and reads it whole into a buffer from
+    /// <paramref name="allocate"/>; file-system failures become <see cref="ImageLoadException"/>.
+    /// </summary>
+    private static T ReadFile<T>(string path, ImageDecodeOptions options, Func<int, byte[]> allocate, Func<byte[], int, T> result)
     {
         if (Directory.Exists(path))
         {
@@ -145,7 +143,18 @@ public static class SafeImageLoader
 
         try
         {
-            return read();
+            using FileStream stream = OpenRegularFile(path);
+            long length = stream.Length;
+            if (length > options.MaxFileBytes || length > Array.MaxLength)
+            {
+                throw new ImageLoadException(path, ImageLoadFailure.TooLarge,
+                    $"the file has {length:N0} bytes, more than any image within the pixel limit of {options.MaxPixels:N0} can need (raise -MaxPixels to allow it).");
+            }
+
+            // A pooled buffer lost to a failed read is only garbage collected, never returned: harmless.
+            byte[] buffer = allocate((int)length);
+            stream.ReadExactly(buffer.AsSpan(0, (int)length));
+            return result(buffer, (int)length);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -164,6 +173,32 @@ public static class SafeImageLoader
     private static Image<TPixel> LoadPixels<TPixel>(Configuration configuration, Stream stream, CancellationToken cancellationToken)
         where TPixel : unmanaged, IPixel<TPixel> =>
         Image.LoadAsync<TPixel>(configuration, stream, cancellationToken).GetAwaiter().GetResult();
+
+    /// Whether transparency must be composited. ImageSharp 2.1 leaves the alpha representation unknown for
+    /// most formats (an RGBA PNG included), so unknown counts as "may have alpha"; JPEG and PBM never do.
+    /// </summary>
+    private static bool MayHaveAlpha(IImageInfo info, IImageFormat format) =>
+        format is not (JpegFormat or PbmFormat)
+        && info.PixelType?.AlphaRepresentation is not PixelAlphaRepresentation.None;
+
+    private static FileStream OpenRegularFile(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        }
+
+        // A FIFO, socket or device named like a photo must neither hang nor stream forever: open without
+        // blocking, then accept only what can seek, i.e. a regular file.
+        var stream = new FileStream(UnixLibc.OpenReadNonBlocking(path), FileAccess.Read, bufferSize: 1);
+        if (!stream.CanSeek)
+        {
+            stream.Dispose();
+            throw new ImageLoadException(path, ImageLoadFailure.AccessDenied, "it is not a regular file (a pipe, socket or device).");
+        }
+
+        return stream;
+    }
 
     /// <summary>
     /// One configuration per pixel limit: its allocator refuses any single buffer larger than a decoded

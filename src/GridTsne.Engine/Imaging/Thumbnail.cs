@@ -2,7 +2,6 @@ using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.PixelFormats;
-using SixLabors.ImageSharp.Processing;
 
 namespace GridTsne.Engine.Imaging;
 
@@ -48,7 +47,7 @@ public sealed class Thumbnail
         double scale = Math.Min(1.0, (double)shortSide / Math.Min(upright.Width, upright.Height));
         int width = Math.Max(1, (int)Math.Round(upright.Width * scale));
         int height = Math.Max(1, (int)Math.Round(upright.Height * scale));
-        using Image<Rgb24> small = upright.Clone(context => context.Resize(width, height, KnownResamplers.Triangle));
+        using Image<Rgb24> small = TriangleResampler.Resize(upright, width, height);
         using var buffer = new MemoryStream();
         small.SaveAsJpeg(buffer, new JpegEncoder { Quality = JpegQuality });
         return new Thumbnail(buffer.ToArray(), width, height, upright.Width, upright.Height);
@@ -76,6 +75,10 @@ public sealed class Thumbnail
             return null;
         }
     }
+
+    /// <summary>Rebuilds a thumbnail from its stored parts, as the embedding cache keeps them.</summary>
+    internal static Thumbnail FromEncoded(byte[] encodedJpeg, int width, int height, int sourceWidth, int sourceHeight) =>
+        new(encodedJpeg, width, height, sourceWidth, sourceHeight);
 
     /// <summary>Decodes the thumbnail.</summary>
     public Image<Rgb24> Decode() => Image.Load<Rgb24>(EncodedJpeg);

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Globalization;
+using GridTsne.Engine.Embedding;
+using GridTsne.Engine.Imaging;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+// Usage: EmbeddingBench <inference|decode|pipeline> <models dir> <photo dir> [runs] [batch] [intra-op threads] [decoder threads]
+// Prints one line of key=value pairs per run, for Invoke-EmbeddingBenchmark.ps1 to read.
+string mode = args[0];
+string modelsDirectory = args[1];
+string[] photos = [.. Directory.GetFiles(args[2]).Order(StringComparer.Ordinal)];
+int runs = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 5;
+int batchSize = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : EmbeddingPipelineOptions.DefaultBatchSize;
+int intraOpThreads = args.Length > 5 ? int.Parse(args[5], CultureInfo.InvariantCulture) : 0;
+int decoderThreads = args.Length > 6 ? int.Parse(args[6], CultureInfo.InvariantCulture) : Environment.ProcessorCount;
+
+EmbeddingModelSpec spec = ModelCatalog.Load(modelsDirectory).Get(ModelCatalog.DefaultModelName);
+using ImageEmbedder embedder = ImageEmbedder.Open(spec, intraOpThreads);
+using var process = Process.GetCurrentProcess();
+
+switch (mode)
+{
+    case "inference":
+        Inference();
+        break;
+    case "decode":
+        Decode();
+        break;
+    case "pipeline":
+        Pipeline();
+        break;
+    default:
+        throw new ArgumentException("mode must be inference, decode or pipeline");
+}
+
+// The model alone, on tensors decoded beforehand: 10 batches' worth, cycled over the photo count.
+void Inference()
+{
+    const int distinct = 160;
+    int length = embedder.TensorLength;
+    var tensors = new float[distinct * length];
+    for (int index = 0; index < distinct; index++)
+    {
+        using Image<Rgb24> photo = SafeImageLoader.Load(photos[index % photos.Length]);
+        embedder.Preprocessor.Write(photo, tensors.AsSpan(index * length, length));
+    }
+
+    var batch = new float[batchSize * length];
+    void RunAll()
+    {
+        for (int start = 0; start < photos.Length; start += batchSize)
+        {
+            int count = Math.Min(batchSize, photos.Length - start);
+            for (int image = 0; image < count; image++)
+            {
+                int source = (start + image) % distinct;
+                Array.Copy(tensors, source * length, batch, image * length, length);
+            }
+
+            embedder.Run(batch, count, CancellationToken.None);
+        }
+    }
+
+    embedder.Run(batch, batchSize, CancellationToken.None); // Warm-up.
+    for (int run = 0; run < runs; run++)
+    {
+        Measure("inference", photos.Length, RunAll);
+    }
+}
+
+// What one decoder thread does per photo: read, decode, orient, thumbnail, resize and write the tensor.
+void Decode()
+{
+    var tensor = new float[embedder.TensorLength];
+    void DecodeAll()
+    {
+        foreach (string path in photos)
+        {
+            using Image<Rgb24> photo = SafeImageLoader.Load(path);
+            _ = Thumbnail.Create(photo);
+            embedder.Preprocessor.Write(photo, tensor);
+        }
+    }
+
+    DecodeAll(); // Warm-up (JIT, allocator pools).
+    for (int run = 0; run < runs; run++)
+    {
+        Measure("decode", photos.Length, DecodeAll);
+    }
+}
+
+// The whole engine pipeline in one process, without PowerShell.
+void Pipeline()
+{
+    for (int run = 0; run < runs; run++)
+    {
+        Measure("pipeline", photos.Length, () =>
+        {
+            using var pipeline = new EmbeddingPipeline(embedder, new EmbeddingPipelineOptions { BatchSize = batchSize, ThrottleLimit = decoderThreads }, CancellationToken.None);
+            foreach (string path in photos)
+            {
+                while (!pipeline.TryAdd(path))
+                {
+                    pipeline.Take(out _);
+                }
+            }
+
+            pipeline.Complete();
+            while (pipeline.Take(out _))
+            {
+            }
+        });
+    }
+}
+
+void Measure(string name, int images, Action work)
+{
+    GC.Collect();
+    process.Refresh();
+    TimeSpan cpuBefore = process.TotalProcessorTime;
+    var clock = Stopwatch.StartNew();
+    work();
+    clock.Stop();
+    process.Refresh();
+    double cpu = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"mode={name} images={images} seconds={clock.Elapsed.TotalSeconds:0.000} imagesPerSecond={images / clock.Elapsed.TotalSeconds:0.00} cpuMsPerImage={cpu / images:0.00} batch={batchSize} intraOpThreads={embedder.IntraOpThreads}"));
+}
