@@ -339,6 +339,43 @@ Describe 'Export-PhotoGrid -Path *.html (writing)' {
         @(Get-ChildItem -LiteralPath (Join-Path $TestDrive 'solo') -Force -Filter '.*') | Should -BeNullOrEmpty
     }
 
+    It 'leaves the previous viewer byte-identical and no temporary folder when stopped, within a second' {
+        $page = Join-Path $TestDrive 'solo/stopped.html'
+        $one | Export-PhotoGrid -Path $page
+        $snapshot = { Get-ChildItem -LiteralPath (Join-Path $TestDrive 'solo') -Recurse -File -Filter '*' | Where-Object FullName -like '*stopped*' |
+                Sort-Object FullName | ForEach-Object { '{0} {1}' -f $_.FullName, (Get-FileHash -LiteralPath $_.FullName).Hash } }
+        $before = & $snapshot
+        # 300 tiles of a 1200 x 900 photo take seconds: time enough to stop the write half way.
+        $big = (New-TestImage -Path (Join-Path $TestDrive 'solo/big.jpg') -Width 1200 -Height 900 -Pattern gradient).FullName
+        $cells = foreach ($i in 0..299) { [pscustomobject]@{ Path = $big; Row = [math]::Floor($i / 20); Column = $i % 20 } }
+
+        $shell = [powershell]::Create()
+        try {
+            $null = $shell.AddScript({
+                    param($Manifest, $Cells, $Target)
+                    Import-Module $Manifest
+                    $Cells | Export-PhotoGrid $Target -TileSize 16
+                }).AddArgument((Get-GridTsneManifestPath)).AddArgument($cells).AddArgument($page)
+            $running = $shell.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while ($shell.Streams.Progress.Count -eq 0 -and -not $running.IsCompleted -and [DateTime]::UtcNow -lt $deadline) {
+                Start-Sleep -Milliseconds 10
+            }
+            $running.IsCompleted | Should -BeFalse -Because 'the viewer should still be written when stopped'
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $shell.Stop()
+            $clock.Stop()
+            $shell.InvocationStateInfo.State | Should -Be 'Stopped'
+            # The target is 1 s; allow for the other processes sharing a CI machine.
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 3
+        }
+        finally {
+            $shell.Dispose()
+        }
+        & $snapshot | Should -Be $before
+        @(Get-ChildItem -LiteralPath (Join-Path $TestDrive 'solo') -Force -Filter '.*') | Should -BeNullOrEmpty
+    }
+
     It '-Label reads a property or runs a script block on each item' {
         $page = Join-Path $TestDrive 'solo/labels.html'
         $items = 0..2 | ForEach-Object { [pscustomobject]@{ Path = $photo.FullName; Row = 0; Column = $_; Kind = "k$_"; Score = $_ * 10 } }
