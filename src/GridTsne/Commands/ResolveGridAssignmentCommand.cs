@@ -1,0 +1,178 @@
+using System.Globalization;
+using System.Management.Automation;
+using GridTsne.Engine.Assignment;
+using GridTsne.Engine.Imaging;
+using GridTsne.Infrastructure;
+
+namespace GridTsne.Commands;
+
+/// <summary>
+/// Resolve-GridAssignment: snaps 2-D points onto grid cells with the least total displacement, an exact
+/// linear assignment. Points are collected in ProcessRecord (each checked as it arrives, so an error names
+/// the item) and solved in EndProcessing on a worker thread, with progress and Ctrl+C handled by
+/// <see cref="GridTsneCmdlet"/>.
+/// </summary>
+/// <remarks>
+/// Engine enums and structs stay out of fields and parameters: pwsh lays the cmdlet type out before the
+/// module initializer can resolve GridTsne.Engine. They are parsed from strings inside methods.
+/// </remarks>
+[Cmdlet(VerbsDiagnostic.Resolve, "GridAssignment")]
+[OutputType(typeof(GridCell))]
+public sealed class ResolveGridAssignmentCommand : GridTsneCmdlet
+{
+    private const int ProgressActivityId = 5;
+    private readonly List<GridCell> _cells = [];
+
+    /// <summary>The point's horizontal position, e.g. from Invoke-Tsne.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    public double X { get; set; }
+
+    /// <summary>The point's vertical position.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    public double Y { get; set; }
+
+    /// <summary>The item's path, passed on.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName", "PSPath")]
+    public string? Path { get; set; }
+
+    /// <summary>The item's feature vector, passed on for Measure-GridQuality.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("Embedding", "Features")]
+    [AllowNull]
+    public object? Vector { get; set; }
+
+    /// <summary>Passed on from Get-ImageEmbedding to Export-PhotoGrid.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    public Thumbnail? Thumbnail { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 4096)]
+    public int Columns { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 4096)]
+    public int Rows { get; set; }
+
+    [Parameter]
+    [ValidateSet("SquaredEuclidean", "Euclidean")]
+    public string Cost { get; set; } = "SquaredEuclidean";
+
+    [Parameter]
+    [ValidateSet("Auto", "Dense", "Sparse")]
+    public string Method { get; set; } = "Auto";
+
+    protected override void ProcessRecord()
+    {
+        int number = _cells.Count + 1;
+        string? path = Path;
+        if (!double.IsFinite(X) || !double.IsFinite(Y))
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new PSArgumentException(string.Create(CultureInfo.InvariantCulture, $"Input item {number}{Describe(path)} has the position ({X}, {Y}); grid assignment needs finite coordinates.")),
+                "CoordinateNotFinite", ErrorCategory.InvalidData, path ?? (object)number));
+        }
+
+        float[]? vector = null;
+        if (Vector is not null)
+        {
+            vector = VectorParser.ToVector(Vector, out string? problem);
+            if (problem is not null)
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new PSArgumentException($"The vector of input item {number}{Describe(path)} {problem}"),
+                    "VectorNotNumeric", ErrorCategory.InvalidArgument, Vector));
+            }
+        }
+
+        _cells.Add(new GridCell { Path = path, X = X, Y = Y, Vector = vector, Thumbnail = Thumbnail });
+    }
+
+    protected override void EndProcessing()
+    {
+        int count = _cells.Count;
+        if (count == 0)
+        {
+            return;
+        }
+
+        var x = new double[count];
+        var y = new double[count];
+        for (int i = 0; i < count; i++)
+        {
+            x[i] = _cells[i].X;
+            y[i] = _cells[i].Y;
+        }
+
+        (int rows, int columns, int[] cellOfItem) = Solve(x, y);
+        for (int i = 0; i < count; i++)
+        {
+            GridCell cell = _cells[i];
+            cell.Row = cellOfItem[i] / columns;
+            cell.Column = cellOfItem[i] % columns;
+            cell.Rows = rows;
+            cell.Columns = columns;
+            WriteObject(cell);
+        }
+    }
+
+    private (int Rows, int Columns, int[] CellOfItem) Solve(double[] x, double[] y)
+    {
+        GridShape shape;
+        try
+        {
+            shape = GridShape.ForCount(x.Length,
+                MyInvocation.BoundParameters.ContainsKey(nameof(Columns)) ? Columns : null,
+                MyInvocation.BoundParameters.ContainsKey(nameof(Rows)) ? Rows : null);
+        }
+        catch (GridShapeException ex)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, "GridTooSmall", ErrorCategory.InvalidArgument, x.Length));
+            throw; // Not reached: ThrowTerminatingError throws.
+        }
+
+        var cost = Enum.Parse<AssignmentCost>(Cost, ignoreCase: true);
+        var method = Enum.Parse<AssignmentMethod>(Method, ignoreCase: true);
+        GridAssignmentResult result = RunOnWorker((messages, token) =>
+        {
+            string activity = string.Create(CultureInfo.InvariantCulture, $"Resolve-GridAssignment: {x.Length} points onto {shape.Rows} × {shape.Columns}");
+            var lastReport = System.Diagnostics.Stopwatch.StartNew();
+            void Report(AssignmentProgress progress)
+            {
+                // At most ten updates a second: the solver reports far more often.
+                if (lastReport.ElapsedMilliseconds < 100)
+                {
+                    return;
+                }
+
+                lastReport.Restart();
+                messages.WriteProgress(new ProgressRecord(ProgressActivityId, activity, progress.Activity)
+                {
+                    PercentComplete = Math.Clamp((int)(100 * progress.Fraction), 0, 100),
+                });
+            }
+
+            GridAssignmentResult solved = GridAssigner.Assign(x, y, shape, cost, method, Report, token);
+            messages.WriteProgress(new ProgressRecord(ProgressActivityId, activity, "Done") { RecordType = ProgressRecordType.Completed });
+            messages.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
+                $"Grid {shape.Rows} rows × {shape.Columns} columns; {solved.Method} solver; total {cost} cost {solved.TotalCost:0.######} (cell units) in {solved.Elapsed.TotalSeconds:0.000} s."));
+            if (solved.Sparse is { } sparse)
+            {
+                messages.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
+                    $"Sparse solver: {sparse.Levels} levels, {sparse.PricingRounds} pricing rounds, {sparse.CandidateEdges:N0} candidate pairs; proven gap to the optimum {sparse.ProvenGap:0.######}{(sparse.ProvenGap == 0 ? " (optimal)" : string.Empty)}."));
+            }
+
+            return solved;
+        });
+
+        var cells = new int[x.Length];
+        for (int i = 0; i < cells.Length; i++)
+        {
+            cells[i] = result.Cells[i];
+        }
+
+        return (shape.Rows, shape.Columns, cells);
+    }
+
+    private static string Describe(string? path) => path is null ? string.Empty : $" ('{path}')";
+}
