@@ -1,7 +1,7 @@
 <#
 .SYNOPSIS
-    The README's pipeline on the sample photos: writes demo-grid.jpg (and the interactive viewer when the
-    module has one) into the output folder and prints how long each step took.
+    The README's pipeline on the sample photos: writes demo-grid.jpg and the interactive viewer demo-grid.html
+    into the output folder and prints how long each step took.
 #>
 param([string] $OutputDirectory = (Join-Path $PSScriptRoot '../out'))
 
@@ -17,11 +17,13 @@ $cells = $embeddings | Invoke-Tsne | Resolve-GridAssignment
 $arranged = $clock.Elapsed
 $file = $cells | Export-PhotoGrid $grid -PassThru
 $rendered = $clock.Elapsed
+# The same layout as an interactive page: zoom, pan, hover for names, search.
+$viewer = $cells | Export-PhotoGrid (Join-Path $OutputDirectory 'demo-grid.html') -Label { (Split-Path $_.Path -Leaf) -replace '__.*$' } -PassThru
 
 # The class of a sample photo is its file-name prefix before '__'.
 $quality = $cells | Measure-GridQuality -Label { (Split-Path $_.Path -Leaf) -replace '__.*$' }
 
-"{0} photos -> {1}" -f @($embeddings).Count, $file.FullName
+"{0} photos -> {1} and {2}" -f @($embeddings).Count, $file.FullName, $viewer.FullName
 "embedding {0:N1} s, t-SNE and grid {1:N1} s, rendering {2:N1} s, total {3:N1} s" -f $embedded.TotalSeconds,
     ($arranged - $embedded).TotalSeconds, ($rendered - $arranged).TotalSeconds, $rendered.TotalSeconds
 "label agreement {0:P0} (random layout {1:P0}), DPQ16 {2:N3}" -f $quality.LabelAgreement, $quality.RandomLabelAgreement, $quality.Dpq16
