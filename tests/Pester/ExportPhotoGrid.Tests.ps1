@@ -387,5 +387,23 @@ Describe 'Export-PhotoGrid thumbnails' {
             Out-String | Should -Match '1 from thumbnails'
         $problems | Should -BeNullOrEmpty
         Assert-Pixel $target 32 32 @(30, 200, 40) -Tolerance 10
+
+        # The live GridCell renders from its thumbnail too; a tile larger than the thumbnail needs the original, now gone.
+        $live = New-Target 'live.png'
+        $cell | Export-PhotoGrid $live -TileSize 64 -ErrorVariable problems
+        $problems | Should -BeNullOrEmpty
+        Assert-Pixel $live 32 32 @(30, 200, 40) -Tolerance 10
+        $cell | Export-PhotoGrid (New-Target 'large.png') -TileSize 200 -ErrorVariable problems -ErrorAction SilentlyContinue
+        $problems.FullyQualifiedErrorId | Should -Be 'ImageNotFound,GridTsne.Commands.ExportPhotoGridCommand'
+
+        # The same conversion serves the other cmdlets' Thumbnail parameters through ThumbnailTransformation.
+        function Test-ThumbnailBinding {
+            param([Parameter(ValueFromPipelineByPropertyName)] [GridTsne.Infrastructure.ThumbnailTransformation()] $Thumbnail)
+            process { $Thumbnail }
+        }
+        $rebound = Import-Clixml -LiteralPath $cache | Test-ThumbnailBinding
+        $rebound.GetType().FullName | Should -Be 'GridTsne.Engine.Imaging.Thumbnail'
+        $rebound.EncodedJpeg | Should -Be $thumbnail.EncodedJpeg
+        ([pscustomobject]@{ Thumbnail = 'not a thumbnail' } | Test-ThumbnailBinding) | Should -BeNullOrEmpty
     }
 }

@@ -300,29 +300,58 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
     private bool TryReadTile(PSObject item, out GridTile? tile, out int rows, out int columns)
     {
         tile = null;
-        rows = columns = 0;
-        string? path = ReadPath(item);
-        if (path is null)
+        string? path;
+        int row, column;
+        Thumbnail? thumbnail;
+        if (item.BaseObject is GridCell { Path.Length: > 0, Row: >= 0, Column: >= 0, Rows: >= 0, Columns: >= 0 } cell)
         {
-            WriteError(InputError(item, "InputPathMissing",
-                $"The input object '{Describe(item)}' has no Path (or FullName / PSPath) property naming a photo."));
+            // Resolve-GridAssignment's own objects: read directly, without PowerShell's property lookups.
+            (path, row, column, rows, columns, thumbnail) = (cell.Path, cell.Row, cell.Column, cell.Rows, cell.Columns, cell.Thumbnail);
+        }
+        else
+        {
+            rows = columns = 0;
+            path = ReadPath(item);
+            if (path is null)
+            {
+                WriteError(InputError(item, "InputPathMissing",
+                    $"The input object '{Describe(item)}' has no Path (or FullName / PSPath) property naming a photo."));
+                return false;
+            }
+
+            if (!TryReadInt(item, path, "Row", required: true, out row) || !TryReadInt(item, path, "Column", required: true, out column)
+                || !TryReadInt(item, path, "Rows", required: false, out rows) || !TryReadInt(item, path, "Columns", required: false, out columns))
+            {
+                return false;
+            }
+
+            thumbnail = ThumbnailConversion.FromObject(item.Properties[nameof(GridCell.Thumbnail)]?.Value);
+        }
+
+        string? resolved = ResolvePhotoPath(path);
+        if (resolved is null)
+        {
             return false;
         }
 
-        if (!TryReadInt(item, path, "Row", required: true, out int row) || !TryReadInt(item, path, "Column", required: true, out int column)
-            || !TryReadInt(item, path, "Rows", required: false, out rows) || !TryReadInt(item, path, "Columns", required: false, out columns))
+        tile = new GridTile(resolved, row, column, thumbnail);
+        return true;
+    }
+
+    /// <summary>
+    /// A photo path as a file-system path. An absolute path needs no provider (resolving each of 10,000
+    /// through the session would cost a second); others resolve from the current location, and paths on
+    /// other providers get an error.
+    /// </summary>
+    private string? ResolvePhotoPath(string path)
+    {
+        if (System.IO.Path.IsPathFullyQualified(path))
         {
-            return false;
+            return System.IO.Path.GetFullPath(path);
         }
 
         IReadOnlyList<string> resolved = ResolveInputPaths([path], literal: true);
-        if (resolved.Count == 0)
-        {
-            return false;
-        }
-
-        tile = new GridTile(resolved[0], row, column, ThumbnailConversion.FromObject(item.Properties[nameof(GridCell.Thumbnail)]?.Value));
-        return true;
+        return resolved.Count == 0 ? null : resolved[0];
     }
 
     /// <summary>
