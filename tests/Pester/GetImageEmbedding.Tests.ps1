@@ -312,6 +312,20 @@ Describe 'Get-ImageEmbedding' {
         }
     }
 
+    Context 'Cache errors' {
+        It 'ends with one terminating error when -CachePath <Case>' -TestCases @(
+            @{ Case = 'is a file'; ErrorId = 'CacheUnavailable' }
+            @{ Case = 'is not on the file system'; ErrorId = 'PathNotFileSystem' }
+        ) {
+            $cachePath = 'Env:\cache'
+            if ($Case -eq 'is a file') {
+                $cachePath = Join-Path $TestDrive 'cache-file'
+                Set-Content -LiteralPath $cachePath 'not a directory'
+            }
+            { Get-ImageEmbedding -LiteralPath $good -CachePath $cachePath -ErrorAction Continue } | Should -Throw -ErrorId "$ErrorId,GridTsne.Commands.GetImageEmbeddingCommand"
+        }
+    }
+
     Context 'Models' {
         It 'completes -Model with the built-in names' {
             $line = 'Get-ImageEmbedding -Model Res'

@@ -258,7 +258,7 @@ public sealed class EmbeddingPipeline : IDisposable
     {
         CancellationToken token = _stop.Token;
         var batch = new List<WorkItem>(_batchSize * 2);
-        float[] input = new float[_embedder.EffectiveBatchSize(_batchSize) * _embedder.TensorLength];
+        float[] input = new float[_batchSize * _embedder.TensorLength];
         int idleMilliseconds = (int)_options.IdleFlushDelay.TotalMilliseconds;
         int tensors = 0;
         try
@@ -285,8 +285,9 @@ public sealed class EmbeddingPipeline : IDisposable
                     tensors++;
                 }
 
-                // A full batch runs; results that need no inference go out at once when nothing waits before them.
-                if (tensors == _batchSize || tensors == 0)
+                // A full batch runs; results that need no inference (cache hits, errors) go out at once when
+                // nothing waits before them, and do not pile up behind a partial batch beyond half the window.
+                if (tensors == _batchSize || tensors == 0 || batch.Count >= Window / 2)
                 {
                     Flush(batch, input, token);
                     tensors = 0;

@@ -130,17 +130,17 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
     [ValidateRange(0, 4096)]
     public int ThumbnailSize { get; set; } = Thumbnail.DefaultShortSide;
 
-    /// <summary>&lt;module base&gt;/models, where build.ps1 puts the built-in models and models.json.</summary>
-    internal static string ModelsDirectory(PSModuleInfo? module)
-    {
-        string moduleBase = module?.ModuleBase
-            ?? System.IO.Path.GetDirectoryName(System.IO.Path.GetDirectoryName(typeof(GetImageEmbeddingCommand).Assembly.Location))!;
-        return System.IO.Path.Combine(moduleBase, "models");
-    }
+    /// <summary>
+    /// &lt;module base&gt;/models, where build.ps1 puts the built-in models and models.json. The module base is
+    /// the folder above bin/GridTsne.dll, in the repository and in a packaged module alike, however it was imported.
+    /// </summary>
+    internal static string ModelsDirectory { get; } =
+        System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetDirectoryName(typeof(GetImageEmbeddingCommand).Assembly.Location))!, "models");
 
     protected override void BeginProcessing()
     {
-        // Every model problem ends the command here, before any photo is read.
+        // Every model or cache-path problem ends the command here, before any photo is read.
+        string? cacheDirectory = CachePath is null ? null : ProviderPaths.ResolveOutput(this, CachePath);
         EmbeddingModelSpec spec = ResolveModel();
         try
         {
@@ -151,7 +151,6 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
             ThrowTerminatingError(ModelError(ex));
         }
 
-        string? cacheDirectory = CachePath is null ? null : ProviderPaths.ResolveOutput(this, CachePath);
         var options = new EmbeddingPipelineOptions
         {
             BatchSize = BatchSize,
@@ -261,7 +260,7 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
             }
             else
             {
-                spec = ModelCatalog.Load(ModelsDirectory(MyInvocation.MyCommand.Module)).Get(Model);
+                spec = ModelCatalog.Load(ModelsDirectory).Get(Model);
                 spec = spec with { Preprocessing = spec.Preprocessing with { Crop = ParseCrop() } };
             }
         }

@@ -12,7 +12,7 @@ public sealed class ModelNameCompleter : IArgumentCompleter
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         string prefix = (wordToComplete ?? string.Empty).Trim('\'', '"');
-        foreach (string name in ModelCatalog.TryReadNames(GetImageEmbeddingCommand.ModelsDirectory(module: null)))
+        foreach (string name in ModelCatalog.TryReadNames(GetImageEmbeddingCommand.ModelsDirectory))
         {
             if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
             {

@@ -99,6 +99,20 @@ public sealed class EmbeddingCacheTests : IDisposable
     }
 
     [Fact]
+    public void Cache_hits_behind_a_photo_that_needs_the_model_do_not_wait_for_its_batch_to_fill()
+    {
+        PipelineRunner.Run(_model.Embedder, _photos, Cached);
+        string fresh = TestImages.Convert(TestPaths.SamplesOf("Car")[0], _temp.File("fresh.png"));
+        List<string> inputs = [fresh, .. Enumerable.Repeat(_photos, 20).SelectMany(photos => photos)];
+        // With the idle flush out of reach, only the pipeline's own rule can let the hits through.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        List<EmbeddingResult> results = PipelineRunner.Run(_model.Embedder, inputs, Cached with { IdleFlushDelay = TimeSpan.FromMinutes(5) });
+        Assert.True(clock.Elapsed < TimeSpan.FromMinutes(1), $"took {clock.Elapsed}");
+        Assert.Equal(inputs, results.Select(result => result.Path));
+        Assert.Equal(inputs.Count - 1, results.Count(result => result.FromCache));
+    }
+
+    [Fact]
     public void Concurrent_writers_and_readers_never_see_a_partial_entry()
     {
         var cache = new EmbeddingCache(_cache, "identity");
