@@ -131,7 +131,12 @@ foreach ($name in $DataSet) {
     })
 }
 
-$table = $rows | Format-Table -AutoSize | Out-String -Width 250
+# A Markdown table, every column (Format-Table would drop some).
+$table = if ($rows.Count) {
+    $columns = $rows[0].PSObject.Properties.Name
+    @(('| ' + ($columns -join ' | ') + ' |'), ('|' + (' --- |' * $columns.Count))) +
+        @($rows | ForEach-Object { $row = $_; '| ' + (($columns | ForEach-Object { $row.$_ }) -join ' | ') + ' |' }) -join "`n"
+}
 $conditions = "Invoke-Tsne / scikit-learn $(& $python -c 'import sklearn; print(sklearn.__version__)'); median of $Runs / $PeerRuns runs; " +
     "perplexity 30, 750 iterations, PCA-50; $([Environment]::ProcessorCount) cores; load average at the end: $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' ')"
 $report = @($conditions, $table) + $notes
