@@ -16,7 +16,7 @@ $delimiter = if (($header.Split(';').Count) -gt ($header.Split(',').Count)) { ';
 $rows = @(Import-Csv -LiteralPath $DataPath -Delimiter $delimiter)
 # Parse the vectors once, outside the timed part, as Get-ImageEmbedding would hand them over.
 $items = foreach ($row in $rows) {
-    [pscustomobject]@{ Path = $row.Path; Vector = [float[]]($row.Vector -split '[;,\s]+' | Where-Object { $_ } | ForEach-Object { [float]::Parse($_, [cultureinfo]::InvariantCulture) }) }
+    [pscustomobject]@{ Path = $row.Path; Vector = [float[]]($row.Vector.Trim() -split '[;,\s]+') }
 }
 $clock = [System.Diagnostics.Stopwatch]::StartNew()
 $verbose = $items | Invoke-Tsne -Method $Method -Perplexity 30 -Iterations 750 -PcaDimensions 50 -Verbose -ProgressAction SilentlyContinue 4>&1

@@ -49,14 +49,19 @@ $OutputDirectory = (Resolve-Path $OutputDirectory).Path
 function Write-Note([string] $Text) { if (-not $Quiet) { Write-Host $Text } }
 
 function Invoke-Timed {
-    # Runs a command under /usr/bin/time -v; returns its JSON output and the peak RSS in MB.
+    # Runs a command under /usr/bin/time -v; returns its JSON output, the peak RSS in MB and the CPU seconds
+    # (user + system) of the whole process.
     param([string[]] $Command)
     $stderr = Join-Path $OutputDirectory 'time.txt'
     $output = & /usr/bin/time -v -o $stderr @Command
     if ($LASTEXITCODE -ne 0) { throw "'$($Command -join ' ')' failed with exit code $LASTEXITCODE." }
-    $rss = [double]([regex]::Match((Get-Content -Raw $stderr), 'Maximum resident set size \(kbytes\): (\d+)').Groups[1].Value) / 1024
+    $usage = Get-Content -Raw $stderr
+    $rss = [double]([regex]::Match($usage, 'Maximum resident set size \(kbytes\): (\d+)').Groups[1].Value) / 1024
+    $cpu = [double]([regex]::Match($usage, 'User time \(seconds\): ([0-9.]+)').Groups[1].Value) +
+        [double]([regex]::Match($usage, 'System time \(seconds\): ([0-9.]+)').Groups[1].Value)
     $json = ($output | Where-Object { $_ -match '^\{' } | Select-Object -Last 1) | ConvertFrom-Json
-    $json | Add-Member -NotePropertyName rss -NotePropertyValue $rss -PassThru
+    $json | Add-Member -NotePropertyName rss -NotePropertyValue $rss
+    $json | Add-Member -NotePropertyName cpu -NotePropertyValue $cpu -PassThru
 }
 
 function Get-Median([double[]] $Values) {
@@ -98,13 +103,13 @@ foreach ($name in $DataSet) {
     $ours = @(foreach ($run in 1..$Runs) {
         $map = Join-Path $OutputDirectory "$name.gridtsne.csv"
         $result = Invoke-Timed @($pwsh, '-NoProfile', '-NonInteractive', '-File', $runner, '-DataPath', $data, '-MapPath', $map, '-ManifestPath', $manifest, '-Method', $Method)
-        Write-Note ("{0} Invoke-Tsne run {1}: {2:0.00} s, {3:0} MB, KL {4:0.0000} ({5})" -f $name, $run, $result.seconds, $result.rss, $result.kl, $result.method)
+        Write-Note ("{0} Invoke-Tsne run {1}: {2:0.00} s, process CPU {3:0.0} s, {4:0} MB, KL {5:0.0000} ({6})" -f $name, $run, $result.seconds, $result.cpu, $result.rss, $result.kl, $result.method)
         $result
     })
     $theirs = @(foreach ($run in 1..$PeerRuns) {
         $map = Join-Path $OutputDirectory "$name.sklearn.csv"
         $result = Invoke-Timed ($peerEnvironment + @($python, $helper, 'sklearn', $data, $map))
-        Write-Note ("{0} scikit-learn run {1}: {2:0.00} s, {3:0} MB, KL {4:0.0000}" -f $name, $run, $result.seconds, $result.rss, $result.kl)
+        Write-Note ("{0} scikit-learn run {1}: {2:0.00} s, process CPU {3:0.0} s, {4:0} MB, KL {5:0.0000}" -f $name, $run, $result.seconds, $result.cpu, $result.rss, $result.kl)
         $result
     })
 
@@ -116,6 +121,7 @@ foreach ($name in $DataSet) {
         Data = $name; N = $count; D = $dimensions; Method = $ours[0].method
         'Time s' = ('{0:0.00} / {1:0.00}' -f $ourTime, $theirTime)
         'Time ratio' = ('{0:0.00}' -f ($ourTime / $theirTime))
+        'CPU s' = ('{0:0.0} / {1:0.0}' -f (Get-Median $ours.cpu), (Get-Median $theirs.cpu))
         'Peak RSS MB' = ('{0:0} / {1:0}' -f (Get-Median $ours.rss), (Get-Median $theirs.rss))
         'Own KL' = ('{0:0.000} / {1:0.000}' -f $ours[0].kl, $theirs[0].kl)
         'KL (same P)' = ('{0:0.000} / {1:0.000}' -f $ourScore.kl, $theirScore.kl)
@@ -125,7 +131,12 @@ foreach ($name in $DataSet) {
     })
 }
 
-$table = $rows | Format-Table -AutoSize | Out-String -Width 250
+# A Markdown table, every column (Format-Table would drop some).
+$table = if ($rows.Count) {
+    $columns = $rows[0].PSObject.Properties.Name
+    @(('| ' + ($columns -join ' | ') + ' |'), ('|' + (' --- |' * $columns.Count))) +
+        @($rows | ForEach-Object { $row = $_; '| ' + (($columns | ForEach-Object { $row.$_ }) -join ' | ') + ' |' }) -join "`n"
+}
 $conditions = "Invoke-Tsne / scikit-learn $(& $python -c 'import sklearn; print(sklearn.__version__)'); median of $Runs / $PeerRuns runs; " +
     "perplexity 30, 750 iterations, PCA-50; $([Environment]::ProcessorCount) cores; load average at the end: $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' ')"
 $report = @($conditions, $table) + $notes

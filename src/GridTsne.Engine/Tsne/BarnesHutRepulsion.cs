@@ -7,7 +7,7 @@ namespace GridTsne.Engine.Tsne;
 /// Barnes-Hut repulsion (van der Maaten 2014): a quadtree over the map, rebuilt every iteration, in which a
 /// cell whose width is below θ times its distance from the point acts as one body at its centre of mass.
 /// Nodes are stored in depth-first order with the index of the node after their subtree, so a traversal is
-/// a single forward loop with no stack. The tree is built sequentially (deterministic), points are visited
+/// a single forward loop with no stack; leaves hold up to <see cref="LeafSize"/> points, stored in tree order. The tree is built sequentially (deterministic), points are visited
 /// in tree order (neighbouring points share paths, good for the cache), and each point's sums are computed
 /// by one thread, so the result does not depend on the thread count.
 /// </summary>
@@ -18,11 +18,18 @@ internal sealed class BarnesHutRepulsion : IRepulsion
 
     private const int PointsPerChunk = 256;
 
+    /// <summary>
+    /// Cells of up to this many points are leaves: a near leaf's points are summed exactly in a tight loop,
+    /// which is cheaper than descending to one node per point.
+    /// </summary>
+    private const int LeafSize = 8;
+
     private readonly double _thetaSquared;
     private Node[] _nodes = [];
     private int _nodeCount;
     private int[] _order = [];
-    private int[] _leafOf = [];
+    private double[] _xs = [];
+    private double[] _ys = [];
     private int[] _scratch = [];
     private byte[] _quadrants = [];
 
@@ -35,35 +42,49 @@ internal sealed class BarnesHutRepulsion : IRepulsion
         Node[] nodes = _nodes;
         int nodeCount = _nodeCount;
         int[] order = _order;
-        int[] leafOf = _leafOf;
+        double[] xs = _xs, ys = _ys;
         double thetaSquared = _thetaSquared;
         return parallel.Sum(count, PointsPerChunk, (start, end) =>
         {
             double z = 0;
+            ref Node first = ref MemoryMarshal.GetArrayDataReference(nodes);
             for (int p = start; p < end; p++)
             {
-                int point = order[p];
-                double x = embedding[2 * point], y = embedding[2 * point + 1];
-                int own = leafOf[point];
+                double x = xs[p], y = ys[p];
                 double sumW = 0, fx = 0, fy = 0;
                 int node = 0;
-                ref Node first = ref MemoryMarshal.GetArrayDataReference(nodes);
                 while (node < nodeCount)
                 {
                     // node < nodeCount ≤ nodes.Length, so the bounds check can go.
                     ref readonly Node cell = ref Unsafe.Add(ref first, node);
                     double dx = x - cell.X, dy = y - cell.Y;
                     double distanceSquared = dx * dx + dy * dy;
-                    bool leaf = cell.Next == node + 1;
-                    if (leaf || cell.WidthSquared < thetaSquared * distanceSquared)
+                    if (cell.WidthSquared < thetaSquared * distanceSquared)
                     {
-                        int bodies = node == own ? cell.Count - 1 : cell.Count;
+                        // Far enough: one body at the centre of mass (for θ ≤ 1/√2 such a cell cannot hold the point).
                         double w = 1 / (1 + distanceSquared);
-                        double weighted = bodies * w;
+                        double weighted = cell.Count * w;
                         sumW += weighted;
                         fx += weighted * w * dx;
                         fy += weighted * w * dy;
                         node = cell.Next;
+                    }
+                    else if (cell.Next == node + 1)
+                    {
+                        // A near leaf: every point exactly (the points are stored in tree order).
+                        for (int q = cell.Start; q < cell.Start + cell.Count; q++)
+                        {
+                            if (q != p)
+                            {
+                                double ex = x - xs[q], ey = y - ys[q];
+                                double w = 1 / (1 + ex * ex + ey * ey);
+                                sumW += w;
+                                fx += w * w * ex;
+                                fy += w * w * ey;
+                            }
+                        }
+
+                        node++;
                     }
                     else
                     {
@@ -72,8 +93,8 @@ internal sealed class BarnesHutRepulsion : IRepulsion
                 }
 
                 z += sumW;
-                forces[2 * point] = fx;
-                forces[2 * point + 1] = fy;
+                forces[2 * order[p]] = fx;
+                forces[2 * order[p] + 1] = fy;
             }
 
             return z;
@@ -85,10 +106,11 @@ internal sealed class BarnesHutRepulsion : IRepulsion
         if (_order.Length != count)
         {
             _order = new int[count];
-            _leafOf = new int[count];
+            _xs = new double[count];
+            _ys = new double[count];
             _scratch = new int[count];
             _quadrants = new byte[count];
-            _nodes = new Node[Math.Max(16, 2 * count)];
+            _nodes = new Node[Math.Max(16, count)];
         }
 
         double minX = double.PositiveInfinity, minY = double.PositiveInfinity;
@@ -133,11 +155,13 @@ internal sealed class BarnesHutRepulsion : IRepulsion
             Count = size,
         };
 
-        if (size == 1 || depth >= MaxDepth)
+        _nodes[index].Start = start;
+        if (size <= LeafSize || depth >= MaxDepth)
         {
             for (int p = start; p < end; p++)
             {
-                _leafOf[_order[p]] = index;
+                _xs[p] = embedding[2 * _order[p]];
+                _ys[p] = embedding[2 * _order[p] + 1];
             }
         }
         else
@@ -193,5 +217,6 @@ internal sealed class BarnesHutRepulsion : IRepulsion
         public double WidthSquared;
         public int Count;
         public int Next;
+        public int Start;
     }
 }

@@ -5,9 +5,10 @@ using System.Management.Automation;
 namespace GridTsne.Infrastructure;
 
 /// <summary>
-/// Turns what a pipeline can carry as a vector into float[]: a float[] itself (kept, not copied), double[]
-/// or any other array or list of numbers (e.g. the object[] or ArrayList of Import-Clixml), or a string of
-/// numbers separated by ';', ',' or blanks (e.g. a column of Import-Csv), in the invariant culture.
+/// Turns what a pipeline can carry as a vector into float[], for every cmdlet that binds a Vector: a float[]
+/// itself (kept, not copied), double[] or any other array or list of numbers (e.g. the object[] or ArrayList
+/// of Import-Clixml), or a string of numbers separated by ';', ',' or blanks (e.g. a column of Import-Csv),
+/// in the invariant culture.
 /// </summary>
 internal static class VectorParser
 {
