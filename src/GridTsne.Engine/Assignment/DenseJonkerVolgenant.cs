@@ -28,6 +28,10 @@ internal sealed class DenseJonkerVolgenant<TMatrix, TRow>
     where TRow : struct, IDenseCostRow
 {
     private const int CancellationStride = 64;
+    private const int ArrStepsPerFreeRow = 4;
+
+    /// <summary>0, 1, 2, … per vector lane.</summary>
+    private static readonly Vector<double> LaneOffsets = CreateLaneOffsets();
 
     private readonly TMatrix _matrix;
     private readonly int _rows;
@@ -87,15 +91,11 @@ internal sealed class DenseJonkerVolgenant<TMatrix, TRow>
 
     private AssignmentSolution Run()
     {
-        var sw = System.Diagnostics.Stopwatch.StartNew();
         int[] free = new int[_rows];
         int freeCount = _rows == _columns ? ColumnReduction(free) : RowReduction(free);
-        if (Environment.GetEnvironmentVariable("JVTRACE") != null) Console.Error.WriteLine($"init {sw.Elapsed.TotalMilliseconds:F1}ms free={freeCount}");
-        int passes = int.Parse(Environment.GetEnvironmentVariable("JVARR") ?? "2");
-        for (int pass = 0; pass < passes && freeCount > 0; pass++)
+        for (int pass = 0; pass < 2 && freeCount > 0; pass++)
         {
             freeCount = AugmentingRowReduction(free, freeCount);
-            if (Environment.GetEnvironmentVariable("JVTRACE") != null) Console.Error.WriteLine($"arr {sw.Elapsed.TotalMilliseconds:F1}ms free={freeCount}");
         }
 
         for (int k = 0; k < freeCount; k++)
@@ -108,10 +108,8 @@ internal sealed class DenseJonkerVolgenant<TMatrix, TRow>
             AugmentShortestPath(free[k]);
         }
 
-        if (Environment.GetEnvironmentVariable("JVTRACE") != null) Console.Error.WriteLine($"sap {sw.Elapsed.TotalMilliseconds:F1}ms scans={_scans}");
         return Certificate();
     }
-    private long _scans;
 
     /// <summary>
     /// Square problems: each column's price is its cheapest cost; a row that is the cheapest for exactly one
@@ -242,8 +240,10 @@ internal sealed class DenseJonkerVolgenant<TMatrix, TRow>
         int current = 0;
         int newFree = 0;
         long steps = 0;
-        long cap = long.Parse(Environment.GetEnvironmentVariable("JVCAP") ?? "0");
-        long limit = cap > 0 ? cap * freeCount : long.MaxValue;
+
+        // On geometric costs nearly equal columns make rows chase each other with tiny price steps (an
+        // auction with ε = 0); beyond a few steps per free row the shortest paths below are cheaper.
+        long limit = ArrStepsPerFreeRow * (long)freeCount;
         while (current < freeCount)
         {
             steps++;
@@ -344,12 +344,11 @@ internal sealed class DenseJonkerVolgenant<TMatrix, TRow>
             minimum = Math.Min(minimum, _distance[p]);
         }
 
-        int sink = FirstAt(minimum, remaining, preferFree: true);
+        int sink = FreeFirstAt(minimum, remaining);
         int scanned = 0;
         while (_owner[sink] >= 0)
         {
             CheckCancellation(++scanned);
-            _scans++;
 
             // The nearest column is owned: settle it and scan its owner's row.
             Swap(sink, --remaining);
@@ -357,15 +356,14 @@ internal sealed class DenseJonkerVolgenant<TMatrix, TRow>
             int i = (int)_owner[settled];
             TRow owner = _matrix.Row(i);
             double offset = owner.Cost(_a[settled], _b[settled]) - _price[settled] - minimum;
-            int hit = ScanRow(owner, i, offset, minimum, remaining, out double next);
+            int hit = ScanRow(owner, i, offset, minimum, remaining, out minimum, out int nearest);
             if (hit >= 0)
             {
                 sink = hit;
                 break;
             }
 
-            minimum = next;
-            sink = FirstAt(minimum, remaining, preferFree: false);
+            sink = nearest;
         }
 
         // Settled columns (the suffix) get cheaper by how much nearer they were than the free column found.
@@ -395,13 +393,16 @@ internal sealed class DenseJonkerVolgenant<TMatrix, TRow>
     /// Relaxes the unscanned columns through row <paramref name="i"/>; returns a free column already at the
     /// current distance (then the search is over), or -1 and the next smallest distance.
     /// </summary>
-    private int ScanRow(TRow row, int i, double offset, double current, int remaining, out double next)
+    private int ScanRow(TRow row, int i, double offset, double current, int remaining, out double next, out int nextAt)
     {
         int width = Vector<double>.Count;
         var offsetV = new Vector<double>(offset);
         var currentV = new Vector<double>(current);
         var rowIndex = new Vector<double>(i);
         var lowest = new Vector<double>(double.PositiveInfinity);
+        var lowestAt = Vector<double>.Zero;
+        var position = LaneOffsets;
+        var step = new Vector<double>(width);
         int p = 0;
         for (; p <= remaining - width; p += width)
         {
@@ -423,15 +424,29 @@ internal sealed class DenseJonkerVolgenant<TMatrix, TRow>
                     if (freeNow[lane] != 0)
                     {
                         next = current;
+                        nextAt = -1;
                         return p + lane;
                     }
                 }
             }
 
-            lowest = Vector.Min(lowest, d);
+            Vector<long> lower = Vector.LessThan(d, lowest);
+            lowest = Vector.ConditionalSelect(lower, d, lowest);
+            lowestAt = Vector.ConditionalSelect(lower, position, lowestAt);
+            position += step;
         }
 
-        double minimum = HorizontalMin(lowest);
+        double minimum = double.PositiveInfinity;
+        int minimumAt = -1;
+        for (int lane = 0; lane < width; lane++)
+        {
+            if (lowest[lane] < minimum)
+            {
+                minimum = lowest[lane];
+                minimumAt = (int)lowestAt[lane];
+            }
+        }
+
         for (; p < remaining; p++)
         {
             double reduced = row.Cost(_a[p], _b[p]) - _price[p] - offset;
@@ -444,25 +459,31 @@ internal sealed class DenseJonkerVolgenant<TMatrix, TRow>
             if (_owner[p] < 0 && _distance[p] <= current)
             {
                 next = current;
+                nextAt = -1;
                 return p;
             }
 
-            minimum = Math.Min(minimum, _distance[p]);
+            if (_distance[p] < minimum)
+            {
+                minimum = _distance[p];
+                minimumAt = p;
+            }
         }
 
         next = minimum;
+        nextAt = minimumAt;
         return -1;
     }
 
-    /// <summary>The first position below <paramref name="remaining"/> at distance <paramref name="value"/>, a free one if asked and any is.</summary>
-    private int FirstAt(double value, int remaining, bool preferFree)
+    /// <summary>A position below <paramref name="remaining"/> at distance <paramref name="value"/>, a free one if any.</summary>
+    private int FreeFirstAt(double value, int remaining)
     {
         int first = -1;
         for (int p = 0; p < remaining; p++)
         {
             if (_distance[p] == value)
             {
-                if (!preferFree || _owner[p] < 0)
+                if (_owner[p] < 0)
                 {
                     return p;
                 }
@@ -526,6 +547,17 @@ internal sealed class DenseJonkerVolgenant<TMatrix, TRow>
         {
             _token.ThrowIfCancellationRequested();
         }
+    }
+
+    private static Vector<double> CreateLaneOffsets()
+    {
+        Span<double> lanes = stackalloc double[Vector<double>.Count];
+        for (int lane = 0; lane < lanes.Length; lane++)
+        {
+            lanes[lane] = lane;
+        }
+
+        return new Vector<double>(lanes);
     }
 
     private static double HorizontalMin(Vector<double> v)

@@ -10,11 +10,10 @@ namespace GridTsne.Engine.Assignment;
 public static class GridAssigner
 {
     /// <summary>
-    /// <see cref="AssignmentMethod.Auto"/> uses the dense solver up to this many cells and the sparse one above.
-    /// Measured with bench/assignment on clustered t-SNE-like points (the crossover where the sparse solver's
-    /// pricing overhead is paid back).
+    /// <see cref="AssignmentMethod.Auto"/> uses the dense solver up to this many points and the sparse one above.
+    /// The measured crossover on clustered t-SNE-like points (bench/assignment): about 150 to 250 points.
     /// </summary>
-    public const int AutoDenseCells = 1024;
+    public const int AutoDensePoints = 200;
 
     public static GridAssignmentResult Assign(
         IReadOnlyList<double> x,
@@ -43,7 +42,7 @@ public static class GridAssigner
         double[] scaledY = GridScaling.ToCellCentres(y, shape.Rows, "Y");
         AssignmentMethod used = method switch
         {
-            AssignmentMethod.Auto => shape.CellCount <= AutoDenseCells ? AssignmentMethod.Dense : AssignmentMethod.Sparse,
+            AssignmentMethod.Auto => n <= AutoDensePoints ? AssignmentMethod.Dense : AssignmentMethod.Sparse,
             _ => method,
         };
 
@@ -83,18 +82,18 @@ public static class GridAssigner
             total += TCost.Of(x[i] - (cell % shape.Columns), y[i] - (cell / shape.Columns));
         }
 
-        var sparse = report is null ? null : new SparseSolveStatistics(report.Levels, report.PricingRounds, report.CandidateEdges, report.Searches, gap);
+        var sparse = report is null ? null : new SparseSolveStatistics(report.Levels, report.Bids, report.Searches, report.CandidateEdges, gap);
         return new GridAssignmentResult(shape, TCost.Kind, method, solution.ColumnOfRow, x, y, solution.RowDuals, solution.ColumnDuals, total, stopwatch.Elapsed, sparse);
     }
 }
 
 /// <summary>The work and proof of a sparse solve.</summary>
 /// <param name="Levels">Coarse-to-fine levels, including the dense base.</param>
-/// <param name="PricingRounds">Rounds in which pricing found cheaper cells and added them as candidates.</param>
-/// <param name="CandidateEdges">Candidate (point, cell) pairs at the finest level, out of N × M.</param>
+/// <param name="Bids">Auction bids at all levels.</param>
 /// <param name="Searches">Shortest augmenting path searches at all levels.</param>
+/// <param name="CandidateEdges">Candidate (point, cell) pairs listed at the finest level, out of N × M.</param>
 /// <param name="ProvenGap">How much the total cost can at most exceed the optimum; 0 when proven optimal.</param>
-public sealed record SparseSolveStatistics(int Levels, int PricingRounds, long CandidateEdges, long Searches, double ProvenGap);
+public sealed record SparseSolveStatistics(int Levels, long Bids, long Searches, long CandidateEdges, double ProvenGap);
 
 /// <summary>The cell of each point, and the dual certificate that no other assignment costs less.</summary>
 public sealed class GridAssignmentResult

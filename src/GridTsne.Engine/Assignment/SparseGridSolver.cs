@@ -5,49 +5,58 @@ internal sealed record SparseSolveReport(
     AssignmentSolution Solution,
     double ProvenGap,
     int Levels,
-    int PricingRounds,
-    long CandidateEdges,
-    long Searches);
+    long Bids,
+    long Searches,
+    long CandidateEdges);
 
 /// <summary>
-/// Exact grid assignment without a dense matrix: coarse-to-fine shortest augmenting paths on candidate cells
-/// that the dual prices generate, grown until the prices prove the assignment optimal over all cells.
+/// Exact grid assignment without a dense matrix, coarse to fine:
 /// <list type="number">
-/// <item>Coarsen: a nested random subset of the points (a quarter per level) on a grid of 2×2 blocks, down to
-/// a size the dense solver handles in milliseconds.</item>
-/// <item>Refine each level from the coarser level's cell prices, interpolated (dual potentials of optimal
-/// transport are smooth, so they are good guesses): each point's candidates are its cheapest cells under
-/// those prices, found with <see cref="PriceIndex{TCost}"/> (for squared distances a power-diagram query);
-/// shortest augmenting paths solve the assignment on the candidates.</item>
-/// <item>Pricing: for every point, the cheapest cell over the whole grid under the new prices. If none beats
-/// the point's dual, the duals are feasible for the full matrix and the assignment is optimal (LP duality).
-/// Otherwise those cells become candidates, their points are freed and re-augmented, and pricing repeats.</item>
+/// <item>Coarsen: each coarser level has a quarter of the points, the centroids of spatially compact groups,
+/// on a lattice with half as many cells per axis over the same extent; the coarsest level is solved by
+/// <see cref="DenseJonkerVolgenant{TMatrix, TRow}"/>.</item>
+/// <item>Refine each finer level from the coarser one: its cell prices interpolated (optimal transport
+/// potentials are smooth, so they are good guesses) and its assignment lifted, each group to the cells of its
+/// coarse cell. Points list their cheapest cells under these prices (<see cref="PriceIndex{TCost}"/>, a
+/// power-diagram query for squared distances); an ε-scaling auction and then shortest augmenting paths over
+/// all cells solve the level exactly (<see cref="LazyGridAssignment{TCost}"/>).</item>
+/// <item>Prove it: for every point the cheapest cell over the whole grid under the final prices. None is
+/// cheaper than the point's dual allows, so the duals are feasible for the full matrix and the assignment is
+/// optimal by LP duality. (If rounding ever left one, it would be listed and the point re-augmented; the
+/// report carries the gap that remained.)</item>
 /// </list>
-/// Each point also keeps one edge of a sorted layout, so the candidates always admit a complete assignment.
+/// Memory is O(N + M) plus a few candidates per point; no N × M matrix.
 /// </summary>
 internal static class SparseGridSolver<TCost>
     where TCost : struct, IGridCost
 {
-    /// <summary>Levels are coarsened until they have at most this many points (then solved dense).</summary>
-    internal const int DenseBasePoints = 1024;
+    /// <summary>Levels are coarsened until they have at most this many points and four times as many cells, then solved dense.</summary>
+    internal const int DenseBasePoints = 256;
 
-    /// <summary>... and at most this many cells.</summary>
-    internal const int DenseBaseCells = 4096;
+    /// <summary>Cheapest cells listed per point when a level starts and after each auction phase.</summary>
+    internal const int InitialCandidates = 8;
 
-    internal static readonly int InitialCandidates = int.Parse(Environment.GetEnvironmentVariable("JVK0") ?? "8");
-    internal static readonly int AddedCandidates = int.Parse(Environment.GetEnvironmentVariable("JVK1") ?? "8");
-    internal const int MaxPricingRounds = 200;
+    /// <summary>
+    /// The auction's ε schedule, in cost units (a move by one cell costs 1): after coarse-to-fine the prices
+    /// are off by a few units, so 4 is a fair start; dividing by 8 per phase, 0.01 ends with only slack the
+    /// exact phase removes in a few steps per point.
+    /// </summary>
+    internal const double StartEpsilon = 4;
+
+    internal const double FinalEpsilon = 0.01;
+
+    internal const double EpsilonFactor = 8;
+
+    /// <summary>Proof rounds (pricing, then re-augmenting what rounding left) before the gap is reported instead.</summary>
+    internal const int MaxPricingRounds = 20;
 
     private const int ParallelChunk = 512;
 
     public static SparseSolveReport Solve(double[] x, double[] y, GridShape shape, Action<AssignmentProgress>? progress, CancellationToken token)
     {
         List<Level> levels = Coarsen(x, y, CellLattice.Unit(shape));
-        int rounds = 0;
-        long searches = 0;
-        double gap = 0;
         double[] prices;
-        int[]? coarseAssignment = null;
+        int[]? assignment = null;
         int first;
         if (levels.Count == 1)
         {
@@ -61,12 +70,12 @@ internal static class SparseGridSolver<TCost>
             AssignmentSolution dense = DenseJonkerVolgenant<GridCostMatrix<TCost>, GridCostMatrix<TCost>.PointRow>
                 .Solve(new GridCostMatrix<TCost>(coarsest.X, coarsest.Y, coarsest.Lattice), null, token);
             prices = dense.ColumnDuals;
-            coarseAssignment = dense.ColumnOfRow;
+            assignment = dense.ColumnOfRow;
             first = levels.Count - 2;
         }
 
-        AssignmentSolution? solution = null;
-        long edges = 0;
+        Refinement? refined = null;
+        long bids = 0, searches = 0;
         for (int k = first; k >= 0; k--)
         {
             Level level = levels[k];
@@ -75,21 +84,18 @@ internal static class SparseGridSolver<TCost>
             if (k < levels.Count - 1)
             {
                 start = Interpolate(prices, levels[k + 1].Lattice, level.Lattice);
-                initial = Lift(level, levels[k + 1].Lattice, coarseAssignment!);
+                initial = Lift(level, levels[k + 1].Lattice, assignment!);
             }
 
             string activity = $"Level {k + 1}/{levels.Count}: {level.X.Length:N0} points on {level.Lattice.Shape}";
-            var refined = Refine(level, start, initial, activity, progress, token);
-            solution = refined.Solution;
-            prices = solution.ColumnDuals;
-            coarseAssignment = solution.ColumnOfRow;
-            rounds += refined.Rounds;
+            refined = Refine(level, start, initial, activity, progress, token);
+            prices = refined.Solution.ColumnDuals;
+            assignment = refined.Solution.ColumnOfRow;
+            bids += refined.Bids;
             searches += refined.Searches;
-            edges = refined.Edges;
-            gap = refined.Gap;
         }
 
-        return new SparseSolveReport(solution!, gap, levels.Count, rounds, edges, searches);
+        return new SparseSolveReport(refined!.Solution, refined.Gap, levels.Count, bids, searches, refined.Edges);
     }
 
     /// <summary>A level's points and cells; <see cref="GroupOf"/> maps each point to its group at the next coarser level.</summary>
@@ -98,7 +104,7 @@ internal static class SparseGridSolver<TCost>
         public int[]? GroupOf { get; set; }
     }
 
-    private sealed record Refinement(AssignmentSolution Solution, double Gap, int Rounds, long Edges, long Searches);
+    private sealed record Refinement(AssignmentSolution Solution, double Gap, long Bids, long Searches, long Edges);
 
     /// <summary>
     /// Each coarser level has about a quarter of the points: the centroids of spatially compact groups (median
@@ -112,7 +118,7 @@ internal static class SparseGridSolver<TCost>
         {
             Level fine = levels[^1];
             CellLattice fineLattice = fine.Lattice;
-            if ((fine.X.Length <= DenseBasePoints && fineLattice.CellCount <= DenseBaseCells) || fineLattice.CellCount == 1)
+            if ((fine.X.Length <= DenseBasePoints && fineLattice.CellCount <= 4 * DenseBasePoints) || fineLattice.CellCount == 1)
             {
                 break;
             }
@@ -320,77 +326,44 @@ internal static class SparseGridSolver<TCost>
     {
         double[] x = level.X, y = level.Y;
         CellLattice lattice = level.Lattice;
-        GridShape shape = lattice.Shape;
         int n = x.Length;
         double tolerance = Tolerance(lattice);
-        bool trace = Environment.GetEnvironmentVariable("JVTRACE") != null;
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-
         var index = new PriceIndex<TCost>(lattice);
-        var paths = new LazyShortestPaths<TCost>(x, y, lattice, index, AddedCandidates, tolerance, token);
-        paths.SetPrices(startPrices);
-        index.Build(paths.ColumnDual);
+        var assignment = new LazyGridAssignment<TCost>(x, y, lattice, index, tolerance, token);
+        assignment.SetPrices(startPrices);
 
-        ListCandidates(paths, index, x, y, tolerance, token);
-        if (trace) Console.Error.WriteLine($"  listed t={sw.Elapsed.TotalMilliseconds:F0}ms");
-        double eps0 = double.Parse(Environment.GetEnvironmentVariable("JVEPS0") ?? "0");
-        if (eps0 > 0)
+        // Prices fall during the auction; each phase starts from an index and candidate lists of its prices.
+        int phase = 0;
+        progress?.Invoke(new AssignmentProgress($"{activity}: auction", 0));
+        assignment.Auction(initial, StartEpsilon, FinalEpsilon, EpsilonFactor, () =>
         {
-            paths.Auction(initial, eps0, double.Parse(Environment.GetEnvironmentVariable("JVEPS1") ?? "0.01"), double.Parse(Environment.GetEnvironmentVariable("JVEPSF") ?? "4"), () =>
-            {
-                index.Build(paths.ColumnDual);
-                ListCandidates(paths, index, x, y, tolerance, token);
-            });
-            if (trace) Console.Error.WriteLine($"  auction t={sw.Elapsed.TotalMilliseconds:F0}ms bids={paths.Bids} expansions={paths.Expansions} edges={paths.EdgeCount}");
-            index.Build(paths.ColumnDual);
-            ListCandidates(paths, index, x, y, tolerance, token);
-        }
-
-        List<int> free = paths.Start(eps0 > 0 ? null : initial);
-        if (trace) Console.Error.WriteLine($"{activity}: start free={free.Count} t={sw.Elapsed.TotalMilliseconds:F0}ms");
+            progress?.Invoke(new AssignmentProgress($"{activity}: auction", Math.Min(0.9, 0.2 * phase++)));
+            index.Build(assignment.ColumnDual);
+            ListCandidates(assignment, index, x, y, tolerance, token);
+        });
+        index.Build(assignment.ColumnDual);
+        ListCandidates(assignment, index, x, y, tolerance, token);
+        List<int> free = assignment.Start();
 
         int rounds = 0;
         double gap;
-        int[] cheaper = new int[n * AddedCandidates];
-        double[] cheaperValue = new double[n * AddedCandidates];
+        int[] cheaper = new int[n * LazyGridAssignment<TCost>.ExpansionSize];
+        double[] cheaperValue = new double[cheaper.Length];
         int[] cheaperCount = new int[n];
-        double[] shortfall = new double[n];
         while (true)
         {
-            AugmentAll(paths, free, activity, rounds, progress, token);
-            if (trace) { var ss = paths.SearchSizes.OrderBy(t => t).ToArray(); var dd = paths.SearchDistances.OrderBy(t => t).ToArray(); if (ss.Length > 0) Console.Error.WriteLine($"  sizes p50={ss[ss.Length/2]} p90={ss[ss.Length*9/10]} p99={ss[ss.Length*99/100]} max={ss[^1]} sum={ss.Sum()} top1%={ss.Skip(ss.Length*99/100).Sum()} D* p50={dd[dd.Length/2]:G3} p90={dd[dd.Length*9/10]:G3} max={dd[^1]:G3}"); }
-            if (trace) Console.Error.WriteLine($"  augmented t={sw.Elapsed.TotalMilliseconds:F0}ms searches={paths.Searches} settled={paths.SettledColumns} expansions={paths.Expansions} edges={paths.EdgeCount} relax={paths.RelaxCount} push={paths.PushCount} queryCells={paths.QueryCells}");
-
-            // The proof: no cell is cheaper for any point than its dual allows (the search was exact over all
-            // cells, so only rounding could leave one; if so it is added and the point re-augmented).
+            AugmentAll(assignment, free, activity, progress, token);
             progress?.Invoke(new AssignmentProgress($"{activity}: proving optimality", 1));
-            paths.LevelSparePrices();
-            index.Build(paths.ColumnDual);
-            double[] rowDual = paths.RowDual;
-            ForRows(n, token, (from, to) =>
-            {
-                for (int i = from; i < to; i++)
-                {
-                    Span<double> values = cheaperValue.AsSpan(i * AddedCandidates, AddedCandidates);
-                    int count = index.Query(x[i], y[i], AddedCandidates, rowDual[i] - tolerance, tolerance / 16,
-                        values, cheaper.AsSpan(i * AddedCandidates, AddedCandidates));
-                    cheaperCount[i] = count;
-                    shortfall[i] = count > 0 ? rowDual[i] - values[0] : 0;
-                }
-            });
-            if (trace) Console.Error.WriteLine($"  priced t={sw.Elapsed.TotalMilliseconds:F0}ms violators={cheaperCount.Count(c => c > 0)}");
-
-            gap = 0;
+            assignment.LevelSpareCells();
+            index.Build(assignment.ColumnDual);
+            gap = CheaperCells(assignment.RowDual, index, x, y, tolerance, cheaper, cheaperValue, cheaperCount, token);
             free.Clear();
             for (int i = 0; i < n; i++)
             {
-                if (cheaperCount[i] > 0)
+                int k = LazyGridAssignment<TCost>.ExpansionSize;
+                if (cheaperCount[i] > 0 && assignment.Reprice(i, cheaper.AsSpan(i * k, cheaperCount[i]), cheaperValue.AsSpan(i * k, cheaperCount[i])))
                 {
-                    gap += shortfall[i];
-                    if (paths.Reprice(i, cheaper.AsSpan(i * AddedCandidates, cheaperCount[i]), cheaperValue.AsSpan(i * AddedCandidates, cheaperCount[i])))
-                    {
-                        free.Add(i);
-                    }
+                    free.Add(i);
                 }
             }
 
@@ -400,48 +373,45 @@ internal static class SparseGridSolver<TCost>
             }
         }
 
-        if (trace && Environment.GetEnvironmentVariable("JVMAP") != null)
+        var solution = new AssignmentSolution((int[])assignment.ColumnOfRow.Clone(), (double[])assignment.RowDual.Clone(), (double[])assignment.ColumnDual.Clone()).Normalized();
+        return new Refinement(solution, gap, assignment.Bids, assignment.Searches, assignment.EdgeCount);
+    }
+
+    /// <summary>
+    /// For every point, the cells over the whole grid cheaper than its dual allows (up to a few of them). None
+    /// for any point proves the duals feasible for the full matrix. Returns the gap: how much the assignment
+    /// can at most exceed the optimum, the sum of the shortfalls.
+    /// </summary>
+    private static double CheaperCells(double[] rowDual, PriceIndex<TCost> index, double[] x, double[] y, double tolerance,
+        int[] cells, double[] values, int[] counts, CancellationToken token)
+    {
+        int k = LazyGridAssignment<TCost>.ExpansionSize;
+        ForRows(x.Length, token, (from, to) =>
         {
-            double[] diff = new double[paths.ColumnDual.Length];
-            for (int j = 0; j < diff.Length; j++) diff[j] = paths.ColumnDual[j] - startPrices[j];
-            double mean = diff.Average();
-            int bs = Math.Max(1, shape.Columns / 20);
-            for (int br = 0; br < shape.Rows; br += bs)
+            for (int i = from; i < to; i++)
             {
-                var line = new System.Text.StringBuilder();
-                for (int bc = 0; bc < shape.Columns; bc += bs)
-                {
-                    double m = 0; int cnt = 0;
-                    for (int r = br; r < Math.Min(shape.Rows, br + bs); r++) for (int c = bc; c < Math.Min(shape.Columns, bc + bs); c++) { m += diff[r * shape.Columns + c] - mean; cnt++; }
-                    line.Append($"{m / cnt,5:F0}");
-                }
-                Console.Error.WriteLine(line);
+                // A small positive prune offset keeps "none found" a proof despite rounding in the bounds.
+                counts[i] = index.Query(x[i], y[i], k, rowDual[i] - tolerance, tolerance / 16, values.AsSpan(i * k, k), cells.AsSpan(i * k, k));
             }
-            // density of points per block
-            int[] dens = new int[diff.Length];
-            for (int i = 0; i < n; i++) { dens[NearestCell(lattice, x[i], y[i])]++; }
-            Console.Error.WriteLine("density:");
-            for (int br = 0; br < shape.Rows; br += bs)
+        });
+
+        double gap = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            if (counts[i] > 0)
             {
-                var line = new System.Text.StringBuilder();
-                for (int bc = 0; bc < shape.Columns; bc += bs)
-                {
-                    int m = 0;
-                    for (int r = br; r < Math.Min(shape.Rows, br + bs); r++) for (int c = bc; c < Math.Min(shape.Columns, bc + bs); c++) m += dens[r * shape.Columns + c];
-                    line.Append($"{m,5}");
-                }
-                Console.Error.WriteLine(line);
+                gap += rowDual[i] - values[i * k];
             }
         }
-        var solution = new AssignmentSolution((int[])paths.ColumnOfRow.Clone(), (double[])paths.RowDual.Clone(), (double[])paths.ColumnDual.Clone()).Normalized();
-        return new Refinement(solution, gap, rounds, paths.EdgeCount, paths.Searches);
+
+        return gap;
     }
 
     /// <summary>Lists each point's cheapest cells under the index's prices, with the bound on all others.</summary>
-    private static void ListCandidates(LazyShortestPaths<TCost> paths, PriceIndex<TCost> index, double[] x, double[] y, double tolerance, CancellationToken token)
+    private static void ListCandidates(LazyGridAssignment<TCost> assignment, PriceIndex<TCost> index, double[] x, double[] y, double tolerance, CancellationToken token)
     {
         int n = x.Length;
-        int k = InitialCandidates;
+        const int k = InitialCandidates;
         int[] found = new int[n * k];
         double[] foundValue = new double[n * k];
         int[] foundCount = new int[n];
@@ -457,29 +427,27 @@ internal static class SparseGridSolver<TCost>
             }
         });
 
-        paths.ClearCandidates();
+        assignment.ClearCandidates();
         for (int i = 0; i < n; i++)
         {
-            paths.AddCandidates(i, found.AsSpan(i * k, foundCount[i]), foundValue.AsSpan(i * k, foundCount[i]), coverage[i]);
+            assignment.AddCandidates(i, found.AsSpan(i * k, foundCount[i]), foundValue.AsSpan(i * k, foundCount[i]), coverage[i]);
         }
     }
 
     /// <summary>The rounding allowance for reduced costs: far above double rounding, far below any real cost difference.</summary>
     internal static double Tolerance(CellLattice lattice) => 1e-12 * (TCost.Of(lattice.Extent, lattice.Extent) + 1);
 
-    private static void AugmentAll(LazyShortestPaths<TCost> paths, List<int> free, string activity, int round, Action<AssignmentProgress>? progress, CancellationToken token)
+    private static void AugmentAll(LazyGridAssignment<TCost> assignment, List<int> free, string activity, Action<AssignmentProgress>? progress, CancellationToken token)
     {
         for (int k = 0; k < free.Count; k++)
         {
             if ((k & 1023) == 0)
             {
                 token.ThrowIfCancellationRequested();
-                progress?.Invoke(new AssignmentProgress(
-                    round == 0 ? $"{activity}: augmenting" : $"{activity}: augmenting after pricing round {round}",
-                    (double)k / free.Count));
+                progress?.Invoke(new AssignmentProgress($"{activity}: shortest augmenting paths", (double)k / free.Count));
             }
 
-            paths.Augment(free[k]);
+            assignment.Augment(free[k]);
         }
     }
 

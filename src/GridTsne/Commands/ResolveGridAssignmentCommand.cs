@@ -159,7 +159,7 @@ public sealed class ResolveGridAssignmentCommand : GridTsneCmdlet
             if (solved.Sparse is { } sparse)
             {
                 messages.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
-                    $"Sparse solver: {sparse.Levels} levels, {sparse.PricingRounds} pricing rounds, {sparse.CandidateEdges:N0} candidate pairs; proven gap to the optimum {sparse.ProvenGap:0.######}{(sparse.ProvenGap == 0 ? " (optimal)" : string.Empty)}."));
+                    $"Sparse solver: {sparse.Levels} levels, {sparse.Bids:N0} auction bids, {sparse.Searches:N0} augmenting-path searches, {sparse.CandidateEdges:N0} candidate pairs; proven gap to the optimum {sparse.ProvenGap:0.######}{(sparse.ProvenGap == 0 ? " (optimal)" : string.Empty)}."));
             }
 
             return solved;
