@@ -32,6 +32,7 @@ public sealed class InvokeTsneCommand : GridTsneCmdlet
 
     /// <summary>Passed on from Get-ImageEmbedding to Export-PhotoGrid.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    [ThumbnailTransformation]
     public Thumbnail? Thumbnail { get; set; }
 
     [Parameter]

@@ -44,6 +44,7 @@ public sealed class ResolveGridAssignmentCommand : GridTsneCmdlet
 
     /// <summary>Passed on from Get-ImageEmbedding to Export-PhotoGrid.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    [ThumbnailTransformation]
     public Thumbnail? Thumbnail { get; set; }
 
     [Parameter]

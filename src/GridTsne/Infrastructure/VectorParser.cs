@@ -51,7 +51,7 @@ internal static class VectorParser
             {
                 string shown = text.Length > 40 ? text[..40] + "…" : text;
                 problem = text.EndsWith("[]", StringComparison.Ordinal)
-                    ? $"is the text '{shown}', a type name: Export-Csv writes arrays that way. Join the numbers first, e.g. Select-Object Path, @{{n='Vector'; e={{$_.Vector -join ';'}}}}."
+                    ? $"is the text '{shown}', a type name: Export-Csv writes arrays that way. Join the numbers first, e.g. Select-Object Path, @{{n='Vector'; e={{$_.Vector.ForEach('ToString', 'R', [cultureinfo]::InvariantCulture) -join ';'}}}}."
                     : $"is not a list of numbers: '{parts[i]}' (value {i + 1} of '{shown}') is not a number.";
                 return [];
             }
