@@ -7,7 +7,9 @@
     On the same photos (by default ../shared/data/imagenet-sample: 1000 JPEGs of about 500x375), at batch 16,
     in one run, interleaved run by run so that machine load affects all three alike:
       (a) the engine's inference alone, on tensors decoded beforehand (bench/embedding/EmbeddingBench);
-      (b) Get-ImageEmbedding end to end in a fresh pwsh: Get-ChildItem | Get-ImageEmbedding, model load included;
+      (b) Get-ImageEmbedding end to end in a fresh pwsh: Get-ChildItem | Get-ImageEmbedding, model load included,
+          run twice: cold (the first run, while .NET still compiles ImageSharp's code) and warm (the second,
+          as every later run in a session);
       (c) Debian's python3-torchvision ResNet18 with PIL preprocessing, batch 16 (random weights: no internet,
           and the arithmetic is the same), model creation and one warm-up batch excluded.
     It also measures the CPU time per photo of decoding (read, decode, EXIF, thumbnail, resize, tensor) on
@@ -36,6 +38,9 @@ param(
 
     # Skips the 10,000-photo peak-memory run.
     [switch] $SkipMemory,
+
+    # Uses the module and harness as they are built (no build.ps1 run first).
+    [switch] $SkipBuild,
 
     # Prints only the final table.
     [switch] $Quiet
@@ -81,22 +86,31 @@ function Invoke-Harness([string] $Mode, [int] $Repeat) {
 }
 
 function Invoke-EndToEnd {
-    # Times the cmdlet inside a fresh pwsh (process start and module import excluded, model load included).
+    # Times the cmdlet twice in one fresh pwsh (process start and module import excluded, model load included):
+    # the first run is cold (.NET compiles ImageSharp's and GridTsne's code as it goes), the second warm, as
+    # every later run in the same session is.
     $script = @"
 Import-Module '$($manifest -replace "'", "''")'
 `$process = Get-Process -Id `$PID
-`$cpu = `$process.TotalProcessorTime
-`$clock = [Diagnostics.Stopwatch]::StartNew()
-`$count = (Get-ChildItem -LiteralPath '$($photos -replace "'", "''")' -File | Get-ImageEmbedding -BatchSize $BatchSize | Measure-Object).Count
-`$clock.Stop()
-`$process.Refresh()
-"images=`$count seconds=`$(`$clock.Elapsed.TotalSeconds) cpuMsPerImage=`$((`$process.TotalProcessorTime - `$cpu).TotalMilliseconds / `$count)"
+foreach (`$state in 'cold', 'warm') {
+    `$process.Refresh()
+    `$cpu = `$process.TotalProcessorTime
+    `$clock = [Diagnostics.Stopwatch]::StartNew()
+    `$count = (Get-ChildItem -LiteralPath '$($photos -replace "'", "''")' -File | Get-ImageEmbedding -BatchSize $BatchSize | Measure-Object).Count
+    `$clock.Stop()
+    `$process.Refresh()
+    "state=`$state images=`$count seconds=`$(`$clock.Elapsed.TotalSeconds) cpuMsPerImage=`$((`$process.TotalProcessorTime - `$cpu).TotalMilliseconds / `$count)"
+}
 "@
-    $line = & $pwsh -NoProfile -NonInteractive -Command $script
+    $lines = & $pwsh -NoProfile -NonInteractive -Command $script
     if ($LASTEXITCODE -ne 0) { throw 'The end-to-end run failed.' }
-    $values = ConvertFrom-KeyValue ($line | Select-Object -Last 1)
-    $values.imagesPerSecond = [double]$values.images / [double]$values.seconds
-    $values
+    $runs = @{}
+    foreach ($line in $lines | Where-Object { $_ -like 'state=*' }) {
+        $values = ConvertFrom-KeyValue $line
+        $values.imagesPerSecond = [double]$values.images / [double]$values.seconds
+        $runs[$values.state] = $values
+    }
+    $runs
 }
 
 function Invoke-Torch {
@@ -128,23 +142,28 @@ $photos = Find-Photos
 $photoCount = @(Get-ChildItem -LiteralPath $photos -File).Count
 $loadBefore = (Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -split ' ' | Select-Object -First 3
 
-Write-Step 'Building the module and the harness...'
-& $pwsh -NoProfile -NonInteractive -File (Join-Path $root 'build.ps1') | Out-Null
-if ($LASTEXITCODE -ne 0) { throw 'build.ps1 failed.' }
-& dotnet build (Join-Path $PSScriptRoot 'EmbeddingBench') -c Release --nologo -v q | Out-Null
-if ($LASTEXITCODE -ne 0) { throw 'Building EmbeddingBench failed.' }
+if (-not $SkipBuild) {
+    Write-Step 'Building the module and the harness...'
+    & $pwsh -NoProfile -NonInteractive -File (Join-Path $root 'build.ps1') | Out-Null
+    if ($LASTEXITCODE -ne 0) { throw 'build.ps1 failed.' }
+    & dotnet build (Join-Path $PSScriptRoot 'EmbeddingBench') -c Release --nologo -v q | Out-Null
+    if ($LASTEXITCODE -ne 0) { throw 'Building EmbeddingBench failed.' }
+}
 $harness = Join-Path $PSScriptRoot 'EmbeddingBench/bin/Release/net8.0/EmbeddingBench.dll'
 
 $inference = [Collections.Generic.List[object]]::new()
 $endToEnd = [Collections.Generic.List[object]]::new()
+$endToEndWarm = [Collections.Generic.List[object]]::new()
 $torch = [Collections.Generic.List[object]]::new()
 for ($run = 1; $run -le $Runs; $run++) {
     Write-Step "Run $run of $Runs..."
     $inference.Add(@(Invoke-Harness inference 1)[0])
-    $endToEnd.Add((Invoke-EndToEnd))
+    $pair = Invoke-EndToEnd
+    $endToEnd.Add($pair.cold)
+    $endToEndWarm.Add($pair.warm)
     if (-not $SkipTorch) { $torch.Add((Invoke-Torch)) }
     if (-not $Quiet) {
-        $last = "  (a) $($inference[$run - 1].imagesPerSecond) img/s   (b) $([math]::Round($endToEnd[$run - 1].imagesPerSecond, 2)) img/s"
+        $last = "  (a) $($inference[$run - 1].imagesPerSecond) img/s   (b) cold $([math]::Round($endToEnd[$run - 1].imagesPerSecond, 2)) warm $([math]::Round($endToEndWarm[$run - 1].imagesPerSecond, 2)) img/s"
         if (-not $SkipTorch) { $last += "   (c) $($torch[$run - 1].imagesPerSecond) img/s" }
         Write-Host $last
     }
@@ -160,9 +179,11 @@ $loadAfter = (Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -split ' 
 
 $a = Get-Median ($inference | ForEach-Object { [double]$_.imagesPerSecond })
 $b = Get-Median ($endToEnd | ForEach-Object { [double]$_.imagesPerSecond })
+$bWarm = Get-Median ($endToEndWarm | ForEach-Object { [double]$_.imagesPerSecond })
 $c = if ($SkipTorch) { $null } else { Get-Median ($torch | ForEach-Object { [double]$_.imagesPerSecond }) }
 $inferenceCpu = Get-Median ($inference | ForEach-Object { [double]$_.cpuMsPerImage })
 $endToEndCpu = Get-Median ($endToEnd | ForEach-Object { [double]$_.cpuMsPerImage })
+$endToEndWarmCpu = Get-Median ($endToEndWarm | ForEach-Object { [double]$_.cpuMsPerImage })
 $decodeCpu = Get-Median ($decode | ForEach-Object { [double]$_.cpuMsPerImage })
 
 $cpuName = ((Get-Content /proc/cpuinfo -ErrorAction SilentlyContinue | Select-String '^model name\s*:\s*(.+)$' | Select-Object -First 1).Matches.Groups[1].Value)
@@ -172,14 +193,15 @@ Write-Host "Machine: $([Environment]::ProcessorCount) cores ($cpuName); load ave
 Write-Host ''
 Write-Host ('{0,-52} {1,10} {2,9} {3,14}' -f '', 'images/s', 'x (a)', 'CPU ms/image')
 Write-Host ('{0,-52} {1,10:0.0} {2,9:0.00} {3,14:0.0}' -f '(a) engine inference only (tensors decoded before)', $a, 1, $inferenceCpu)
-Write-Host ('{0,-52} {1,10:0.0} {2,9:0.00} {3,14:0.0}' -f '(b) Get-ImageEmbedding end to end (pwsh)', $b, ($b / $a), $endToEndCpu)
+Write-Host ('{0,-52} {1,10:0.0} {2,9:0.00} {3,14:0.0}' -f '(b) Get-ImageEmbedding end to end, fresh pwsh (cold)', $b, ($b / $a), $endToEndCpu)
+Write-Host ('{0,-52} {1,10:0.0} {2,9:0.00} {3,14:0.0}' -f '    the same, run again in that pwsh (warm)', $bWarm, ($bWarm / $a), $endToEndWarmCpu)
 if ($null -ne $c) {
     Write-Host ('{0,-52} {1,10:0.0} {2,9:0.00} {3,14}' -f '(c) torchvision ResNet18 + PIL (random weights)', $c, ($c / $a), '')
 }
 Write-Host ''
-Write-Host ('(b) / (a) = {0:0.00}   target >= 0.80   {1}' -f ($b / $a), $(if ($b / $a -ge 0.8) { 'met' } else { 'NOT met' }))
+Write-Host ('(b) / (a) = {0:0.00} cold, {1:0.00} warm   target >= 0.80' -f ($b / $a), ($bWarm / $a))
 if ($null -ne $c) {
-    Write-Host ('(b) / (c) = {0:0.00}   target >= 1.60   {1}' -f ($b / $c), $(if ($b / $c -ge 1.6) { 'met' } else { 'NOT met' }))
+    Write-Host ('(b) / (c) = {0:0.00} cold, {1:0.00} warm   target >= 1.60' -f ($b / $c), ($bWarm / $c))
 }
 Write-Host ('CPU per photo: decoding (read, decode, EXIF, thumbnail, resize, tensor; one thread) {0:0.0} ms, inference {1:0.0} ms' -f $decodeCpu, $inferenceCpu)
 if ($memory) {
@@ -189,11 +211,11 @@ if ($memory) {
 $results = [ordered]@{
     photos = $photos; photoCount = $photoCount; batchSize = $BatchSize; runs = $Runs; cores = [Environment]::ProcessorCount
     loadBefore = $loadBefore; loadAfter = $loadAfter
-    inferenceImagesPerSecond = $a; endToEndImagesPerSecond = $b; torchvisionImagesPerSecond = $c
+    inferenceImagesPerSecond = $a; endToEndImagesPerSecond = $b; endToEndWarmImagesPerSecond = $bWarm; torchvisionImagesPerSecond = $c
     endToEndOverInference = $b / $a; endToEndOverTorchvision = if ($null -ne $c) { $b / $c } else { $null }
-    decodeCpuMsPerImage = $decodeCpu; inferenceCpuMsPerImage = $inferenceCpu; endToEndCpuMsPerImage = $endToEndCpu
+    decodeCpuMsPerImage = $decodeCpu; inferenceCpuMsPerImage = $inferenceCpu; endToEndCpuMsPerImage = $endToEndCpu; endToEndWarmCpuMsPerImage = $endToEndWarmCpu
     peakRssMB = if ($memory) { $memory.PeakMB } else { $null }; peakRssImages = if ($memory) { $memory.Images } else { $null }
-    runsDetail = [ordered]@{ inference = $inference; endToEnd = $endToEnd; torchvision = $torch; decode = $decode }
+    runsDetail = [ordered]@{ inference = $inference; endToEnd = $endToEnd; endToEndWarm = $endToEndWarm; torchvision = $torch; decode = $decode }
 }
 $outDirectory = New-Item -ItemType Directory -Force -Path (Join-Path $root 'out/bench')
 $results | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath (Join-Path $outDirectory 'embedding.json')
