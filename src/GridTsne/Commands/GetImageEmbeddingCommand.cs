@@ -142,13 +142,22 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
         // Every model or cache-path problem ends the command here, before any photo is read.
         string? cacheDirectory = CachePath is null ? null : ProviderPaths.ResolveOutput(this, CachePath);
         EmbeddingModelSpec spec = ResolveModel();
-        try
+        using (var warmUpStop = new CancellationTokenSource())
         {
-            _embedder = ImageEmbedder.Open(spec);
-        }
-        catch (ModelLoadException ex)
-        {
-            ThrowTerminatingError(ModelError(ex));
+            Task warmUp = Task.Run(() => DecoderWarmUp.Run(ThumbnailSize, warmUpStop.Token));
+            try
+            {
+                _embedder = ImageEmbedder.Open(spec);
+            }
+            catch (ModelLoadException ex)
+            {
+                ThrowTerminatingError(ModelError(ex));
+            }
+            finally
+            {
+                warmUpStop.Cancel();
+                warmUp.Wait();
+            }
         }
 
         var options = new EmbeddingPipelineOptions
