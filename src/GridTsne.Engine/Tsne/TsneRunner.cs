@@ -97,30 +97,15 @@ public static class TsneRunner
         TimeSpan pcaTime = clock.Elapsed;
 
         progress?.Report(new TsneProgress(TsnePhase.Neighbors, 0, options.Iterations, double.NaN));
-        int neighbors = Math.Min(count - 1, (int)Math.Floor(3 * perplexity));
-        neighbors = Math.Max(neighbors, 1);
-        bool approximate = false;
-        NeighborGraph graph;
-        if (method == TsneMethod.Exact)
-        {
-            graph = ExactNeighbors.AllPairs(features, count, reducedDimensions, parallel);
-            neighbors = count - 1;
-        }
-        else if (count <= ExactNeighborsMaxPoints)
-        {
-            graph = ExactNeighbors.Search(features, count, reducedDimensions, neighbors, parallel);
-        }
-        else
-        {
-            graph = ApproximateNeighbors.Search(features, count, reducedDimensions, neighbors, options.Seed, parallel);
-            approximate = true;
-        }
-
+        int neighbors = method == TsneMethod.Exact ? count - 1 : Math.Max(1, Math.Min(count - 1, (int)Math.Floor(3 * perplexity)));
+        bool approximate = method != TsneMethod.Exact && count > ExactNeighborsMaxPoints;
+        NeighborGraph graph = method == TsneMethod.Exact ? ExactNeighbors.AllPairs(features, count, reducedDimensions, parallel)
+            : approximate ? ApproximateNeighbors.Search(features, count, reducedDimensions, neighbors, options.Seed, parallel)
+            : ExactNeighbors.Search(features, count, reducedDimensions, neighbors, parallel);
         TimeSpan neighborsTime = clock.Elapsed - pcaTime;
 
         progress?.Report(new TsneProgress(TsnePhase.Affinities, 0, options.Iterations, double.NaN));
         Affinities affinities = Affinities.FromNeighbors(graph, perplexity, parallel);
-        graph = null!; // the graph is no longer needed; let the collector have it during optimisation
         TimeSpan affinitiesTime = clock.Elapsed - pcaTime - neighborsTime;
 
         IRepulsion repulsion = method switch
