@@ -13,7 +13,8 @@
     Test     builds, runs the xunit engine suite and the Pester cmdlet suite (in a child pwsh, since a
              binary module cannot be unloaded), and ends with 'Tests: N passed, M failed'.
     Demo     builds and runs the README's pipeline on samples/, writing out/demo-grid.jpg.
-    Package  builds and writes out/GridTsne/<version>/, a module folder Publish-PSResource accepts.
+    Package  builds and writes out/GridTsne/<version>/, a module folder Publish-PSResource accepts, with
+             the licence and the third-party notices (docs/THIRD-PARTY-NOTICES.md) inside.
     Clean    removes everything the other tasks wrote.
 
 .EXAMPLE
@@ -39,7 +40,11 @@ param(
 
     [switch] $SkipEngineTests,
 
-    [switch] $SkipPesterTests
+    [switch] $SkipPesterTests,
+
+    # Package: the project's home page, written into the packaged manifest as PSData.ProjectUri. By default
+    # the https address of the git remote 'origin', when there is one.
+    [uri] $ProjectUri
 )
 
 $ErrorActionPreference = 'Stop'
@@ -210,6 +215,44 @@ function Invoke-Demo {
     Invoke-Native $Pwsh @('-NoProfile', '-NonInteractive', '-File', $demo, '-OutputDirectory', $OutDir)
 }
 
+function Get-ProjectUri {
+    if ($ProjectUri) {
+        if (-not $ProjectUri.IsAbsoluteUri -or $ProjectUri.Scheme -notin 'https', 'http') { throw "-ProjectUri must be an http(s) address, not '$ProjectUri'." }
+        return $ProjectUri.AbsoluteUri
+    }
+    $origin = & git -C $Root remote get-url origin 2>$null
+    if ($LASTEXITCODE -ne 0 -or -not $origin) { return $null }
+    $remote = $null
+    if (-not [uri]::TryCreate($origin.Trim(), [UriKind]::Absolute, [ref] $remote) -or $remote.Scheme -ne 'https') { return $null }
+    # The page, not the clone address: no credentials, no '.git'.
+    $page = [UriBuilder]::new($remote)
+    $page.UserName = ''; $page.Password = ''
+    $page.Path = $page.Path -replace '\.git/?$', ''
+    return $page.Uri.AbsoluteUri
+}
+
+function Copy-Licenses([System.IO.DirectoryInfo] $Destination) {
+    # Each shipped component's licence and notices, from its restored package where it ships them, else from docs/licenses.
+    Copy-Item -Path (Join-Path $Root 'docs/licenses/*') -Destination $Destination
+    $packages = Get-NuGetPackageRoot
+    $versions = [xml](Get-Content -Raw (Join-Path $Root 'src/Directory.Packages.props'))
+    $onnxVersion = $versions.Project.ItemGroup.PackageVersion.Where({ $_.Include -eq 'Microsoft.ML.OnnxRuntime' }).Version
+    $tensorsVersion = $versions.Project.ItemGroup.PackageVersion.Where({ $_.Include -eq 'System.Numerics.Tensors' }).Version
+    $modelSource = (Get-Content -Raw (Join-Path $ModelsDir 'models.json') | ConvertFrom-Json).models.Where({ $_.file -eq 'resnet18.onnx' })[0].source
+    $modelPackage = "$($modelSource.package.ToLowerInvariant())/$($modelSource.version)"
+    $files = [ordered]@{
+        'OnnxRuntime-LICENSE.txt'                         = "microsoft.ml.onnxruntime/$onnxVersion/LICENSE"
+        'OnnxRuntime-ThirdPartyNotices.txt'               = "microsoft.ml.onnxruntime/$onnxVersion/ThirdPartyNotices.txt"
+        'System.Numerics.Tensors-LICENSE.txt'             = "system.numerics.tensors/$tensorsVersion/LICENSE.TXT"
+        'System.Numerics.Tensors-THIRD-PARTY-NOTICES.txt' = "system.numerics.tensors/$tensorsVersion/THIRD-PARTY-NOTICES.TXT"
+        'ResNet18-LICENSE.txt'                            = "$modelPackage/LICENSE"
+        'ResNet18-THIRD-PARTY-NOTICES.txt'                = "$modelPackage/THIRD-PARTY-NOTICES.TXT"
+    }
+    foreach ($name in $files.Keys) {
+        Copy-Item -LiteralPath (Join-Path $packages $files[$name]) -Destination (Join-Path $Destination $name)
+    }
+}
+
 function Invoke-Package {
     Invoke-Build
     $version = $Manifest.ModuleVersion
@@ -217,8 +260,17 @@ function Invoke-Package {
     Remove-Item -LiteralPath (Join-Path $OutDir 'GridTsne') -Recurse -Force -ErrorAction SilentlyContinue
     New-Item -ItemType Directory -Force -Path $target | Out-Null
 
-    Copy-Item -LiteralPath (Join-Path $Root 'GridTsne.psd1') -Destination $target
+    $manifestText = Get-Content -Raw -LiteralPath (Join-Path $Root 'GridTsne.psd1')
+    $projectPage = Get-ProjectUri
+    if ($projectPage) {
+        $manifestText = $manifestText -replace '(?m)^(\s*)# ProjectUri:.*$', "`${1}ProjectUri   = '$($projectPage.Replace("'", "''"))'"
+    } else {
+        Write-Warning 'The packaged manifest has no ProjectUri: pass -ProjectUri, or add a git remote named origin with an https address.'
+    }
+    Set-Content -LiteralPath (Join-Path $target 'GridTsne.psd1') -Value $manifestText -NoNewline -Encoding utf8
     Copy-Item -LiteralPath (Join-Path $Root 'README.md') -Destination $target
+    Copy-Item -LiteralPath (Join-Path $Root 'docs/LICENSE.txt'), (Join-Path $Root 'docs/THIRD-PARTY-NOTICES.md') -Destination $target
+    Copy-Licenses (New-Item -ItemType Directory -Force -Path (Join-Path $target 'licenses'))
     Copy-Item -LiteralPath (Join-Path $Root 'bin') -Destination $target -Recurse
     Copy-Item -LiteralPath (Join-Path $Root 'en-US') -Destination $target -Recurse
     # Native ONNX Runtime for the desktop platforms only (ONNX Runtime 1.31 publishes no osx-x64 build).

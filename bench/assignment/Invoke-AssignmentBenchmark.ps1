@@ -48,7 +48,7 @@ $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $manifest = Join-Path $root 'GridTsne.psd1'
 if (-not (Test-Path -LiteralPath (Join-Path $root 'bin/GridTsne.dll'))) { throw 'Build the module first: pwsh ./build.ps1' }
 $null = New-Item -ItemType Directory -Force -Path $OutputDirectory
-$pwsh = (Get-Process -Id $PID).Path
+$pwsh = (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source
 
 function New-MixtureCsv([int] $Count, [int] $Seed, [string] $Path) {
     # Clusters of very different weights and spreads, like t-SNE maps of photo collections.
@@ -81,13 +81,13 @@ function Read-Points([string] $Path) {
 }
 
 function Get-Median([double[]] $Values) {
-    $sorted = $Values | Sort-Object
+    $sorted = @($Values | Sort-Object)
     if ($sorted.Count % 2) { $sorted[($sorted.Count - 1) / 2] } else { ($sorted[$sorted.Count / 2 - 1] + $sorted[$sorted.Count / 2]) / 2 }
 }
 
 Import-Module $manifest
-# The engine lives in the module's own load context; reach its types through a cmdlet's parameter metadata.
-$engine = (Get-Command Resolve-GridAssignment).Parameters['Method'].ParameterType.Assembly
+# The module hands GridTsne.Engine to the default load context on request (its dependencies stay in the module's own).
+$engine = [System.Reflection.Assembly]::Load('GridTsne.Engine')
 $assigner = $engine.GetType('GridTsne.Engine.Assignment.GridAssigner')
 $shapeType = $engine.GetType('GridTsne.Engine.Assignment.GridShape')
 $methodType = $engine.GetType('GridTsne.Engine.Assignment.AssignmentMethod')
@@ -155,7 +155,7 @@ if (-not $Quick -and -not $SkipLarge) {
     $script = @"
 `$ErrorActionPreference = 'Stop'
 Import-Module '$manifest'
-`$engine = (Get-Command Resolve-GridAssignment).Parameters['Method'].ParameterType.Assembly
+`$engine = [System.Reflection.Assembly]::Load('GridTsne.Engine')
 `$lines = [System.IO.File]::ReadAllLines('$csv')
 `$x = [double[]]::new(`$lines.Count - 1); `$y = [double[]]::new(`$lines.Count - 1)
 for (`$i = 1; `$i -lt `$lines.Count; `$i++) { `$p = `$lines[`$i].Split(','); `$x[`$i - 1] = [double]::Parse(`$p[0], [cultureinfo]::InvariantCulture); `$y[`$i - 1] = [double]::Parse(`$p[1], [cultureinfo]::InvariantCulture) }

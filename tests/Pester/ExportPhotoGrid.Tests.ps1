@@ -289,29 +289,11 @@ Describe 'Export-PhotoGrid writing' {
         [IO.File]::WriteAllBytes($target, $previous)
         $cells = foreach ($i in 0..299) { New-Cell $big ([math]::Floor($i / 20)) ($i % 20) }
 
-        $shell = [powershell]::Create()
-        try {
-            $null = $shell.AddScript({
-                    param($Manifest, $Cells, $Target)
-                    Import-Module $Manifest
-                    $Cells | Export-PhotoGrid $Target -TileSize 16
-                }).AddArgument((Get-GridTsneManifestPath)).AddArgument($cells).AddArgument($target)
-            $running = $shell.BeginInvoke()
-            $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            while ($shell.Streams.Progress.Count -eq 0 -and -not $running.IsCompleted -and [DateTime]::UtcNow -lt $deadline) {
-                Start-Sleep -Milliseconds 10
-            }
-            $running.IsCompleted | Should -BeFalse -Because 'the render should still be running when stopped'
-            $clock = [Diagnostics.Stopwatch]::StartNew()
-            $shell.Stop()
-            $clock.Stop()
-            $shell.InvocationStateInfo.State | Should -Be 'Stopped'
-            # The target is 1 s; allow for the other processes sharing a CI machine.
-            $clock.Elapsed.TotalSeconds | Should -BeLessThan 3
-        }
-        finally {
-            $shell.Dispose()
-        }
+        $stop = Stop-RunningPipeline { param($Cells, $Target) $Cells | Export-PhotoGrid $Target -TileSize 16 } -ArgumentList (, $cells), $target
+        $stop.WasRunning | Should -BeTrue -Because 'the render should still be running when stopped'
+        $stop.State | Should -Be 'Stopped'
+        # The target is 1 s; allow for the other processes sharing a CI machine.
+        $stop.StopSeconds | Should -BeLessThan 3
         [IO.File]::ReadAllBytes($target) | Should -Be $previous
         Get-TemporaryFiles (Split-Path $target) | Should -BeNullOrEmpty
     }

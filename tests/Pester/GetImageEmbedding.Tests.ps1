@@ -389,9 +389,9 @@ Describe 'Get-ImageEmbedding' {
     Context 'Progress and cancellation' {
         BeforeAll {
             $script:many = @($samples.FullName) * 2
-            function Start-Embedding([string[]] $Paths, [string] $Arguments = '') {
+            function Start-Embedding([string[]] $Paths) {
                 $shell = [powershell]::Create()
-                $null = $shell.AddScript("param(`$paths) Import-Module '$(Get-GridTsneManifestPath)'; `$paths | Get-ImageEmbedding $Arguments").AddArgument($Paths)
+                $null = $shell.AddScript("param(`$paths) Import-Module '$(Get-GridTsneManifestPath)'; `$paths | Get-ImageEmbedding").AddArgument($Paths)
                 $output = [Management.Automation.PSDataCollection[psobject]]::new()
                 [pscustomobject]@{ Shell = $shell; Output = $output; Async = $shell.BeginInvoke([Management.Automation.PSDataCollection[psobject]]::new(), $output) }
             }
@@ -409,17 +409,11 @@ Describe 'Get-ImageEmbedding' {
         }
 
         It 'stops within a second when the pipeline is stopped (Ctrl+C)' {
-            $run = Start-Embedding $many
-            $deadline = [datetime]::UtcNow.AddSeconds(60)
-            while ($run.Output.Count -lt 20 -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
-            $run.Output.Count | Should -BeGreaterOrEqual 20
-            $clock = [Diagnostics.Stopwatch]::StartNew()
-            $run.Shell.Stop()
-            $clock.Stop()
-            $count = $run.Output.Count
-            $run.Shell.Dispose()
-            $clock.Elapsed.TotalSeconds | Should -BeLessThan 1
-            $count | Should -BeLessThan $many.Count
+            $stop = Stop-RunningPipeline { param($Paths) $Paths | Get-ImageEmbedding } -ArgumentList (, $many) -Until { param($Shell, $Output) $Output.Count -ge 20 }
+            $stop.WasRunning | Should -BeTrue
+            $stop.StopSeconds | Should -BeLessThan 1
+            $stop.OutputCount | Should -BeGreaterOrEqual 20
+            $stop.OutputCount | Should -BeLessThan $many.Count
         }
     }
 }

@@ -9,7 +9,7 @@ BeforeAll {
     $script:photos = New-Item -ItemType Directory -Path (Join-Path $sandbox 'photos')
     Get-ChildItem (Join-Path $repositoryRoot 'samples/photos') -Filter '*.png' | Select-Object -First 12 | Copy-Item -Destination $photos
     $pwsh = (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source
-    $script:packageOutput = & $pwsh -NoProfile -NonInteractive -File (Join-Path $repositoryRoot 'build.ps1') Package 2>&1
+    $script:packageOutput = & $pwsh -NoProfile -NonInteractive -File (Join-Path $repositoryRoot 'build.ps1') Package -ProjectUri 'https://gridtsne.example/home' 2>&1
     $script:packageExitCode = $LASTEXITCODE
     $script:package = Join-Path $repositoryRoot "out/GridTsne/$version"
     # A separate home: the install, the repository registration and the user module path all land in the sandbox.
@@ -28,6 +28,20 @@ Describe 'Package' {
         Join-Path $package 'en-US/GridTsne.dll-Help.xml' | Should -Exist
     }
 
+    It 'carries the licence, the notices and each component''s licence, and the project and licence addresses' {
+        $manifest = Test-ModuleManifest (Join-Path $package 'GridTsne.psd1')
+        "$($manifest.ProjectUri)" | Should -Be 'https://gridtsne.example/home'
+        "$($manifest.LicenseUri)" | Should -Be 'https://spdx.org/licenses/MIT.html'
+        $manifest.ReleaseNotes | Should -Match '0\.1\.0'
+        Get-Content -Raw (Join-Path $package 'LICENSE.txt') | Should -Match 'MIT License'
+        $notices = Get-Content -Raw (Join-Path $package 'THIRD-PARTY-NOTICES.md')
+        foreach ($file in 'Apache-2.0.txt', 'MathNet.Numerics-LICENSE.txt', 'OnnxRuntime-LICENSE.txt', 'OnnxRuntime-ThirdPartyNotices.txt',
+            'ResNet18-LICENSE.txt', 'System.Numerics.Tensors-LICENSE.txt') {
+            $notices | Should -Match ([regex]::Escape($file))
+            (Get-Item (Join-Path $package "licenses/$file")).Length | Should -BeGreaterThan 500 -Because $file
+        }
+    }
+
     It 'holds native ONNX Runtime for the desktop platforms only' {
         $rids = Get-ChildItem (Join-Path $package 'bin/deps/runtimes') -Directory | ForEach-Object Name | Sort-Object
         $rids | Should -Be @('linux-x64', 'osx-arm64', 'win-x64')
@@ -40,10 +54,13 @@ Describe 'Package' {
 Register-PSResourceRepository -Name GridTsneTest -Uri '$($feed.FullName)' -Trusted
 Publish-PSResource -Path '$package' -Repository GridTsneTest
 Install-PSResource -Name GridTsne -Repository GridTsneTest -Scope CurrentUser -TrustRepository
-(Get-InstalledPSResource -Name GridTsne).Version.ToString()
+`$installed = Get-InstalledPSResource -Name GridTsne
+`$installed.Version.ToString()
+`$installed.ProjectUri.AbsoluteUri
 "@
         $publish.ExitCode | Should -Be 0 -Because ($publish.Output -join "`n")
         $publish.Output | Should -Contain $version
+        $publish.Output | Should -Contain 'https://gridtsne.example/home'
 
         $grid = Join-Path $sandbox 'grid.png'
         $run = Invoke-ChildPwsh -Environment $isolated @"

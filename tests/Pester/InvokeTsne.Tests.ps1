@@ -176,18 +176,14 @@ Describe 'Invoke-Tsne' {
         }
 
         It 'writes progress with the iteration and KL divergence' {
-            $ps = [powershell]::Create()
-            try {
-                $null = $ps.AddScript("Import-Module '$(Get-GridTsneManifestPath)'; `$args[0] | Invoke-Tsne -Iterations 120 -EarlyExaggerationIterations 60").AddArgument($items)
-                $null = $ps.Invoke()
-                $records = @($ps.Streams.Progress)
-                $records.StatusDescription | Should -Contain 'Affinities'
-                $records.StatusDescription | Should -Contain 'Early exaggeration, iteration 60 of 120'
-                $records.StatusDescription | Should -Contain 'Optimisation, iteration 120 of 120'
-                ($records.CurrentOperation | Where-Object { $_ -match '^KL divergence \d' }) | Should -Not -BeNullOrEmpty
-                $records[-1].RecordType | Should -Be 'Completed'
+            # Stop once the optimisation runs (its progress records arrive).
+            $stop = Stop-RunningPipeline { param($Vectors) $Vectors | Invoke-Tsne -Method BarnesHut -Iterations 100000 } -ArgumentList (, $many) -Until {
+                param($Shell, $Output) [bool]($Shell.Streams.Progress | Where-Object StatusDescription -like '*iteration*')
             }
-            finally { $ps.Dispose() }
+            $stop.WasRunning | Should -BeTrue
+            # The engine test holds the 1 s bound; here the child runspace shares a busy machine.
+            $stop.StopSeconds | Should -BeLessThan 2
+            $stop.State | Should -Be 'Stopped'
         }
     }
 

@@ -349,29 +349,11 @@ Describe 'Export-PhotoGrid -Path *.html (writing)' {
         $big = (New-TestImage -Path (Join-Path $TestDrive 'solo/big.jpg') -Width 1200 -Height 900 -Pattern gradient).FullName
         $cells = foreach ($i in 0..299) { [pscustomobject]@{ Path = $big; Row = [math]::Floor($i / 20); Column = $i % 20 } }
 
-        $shell = [powershell]::Create()
-        try {
-            $null = $shell.AddScript({
-                    param($Manifest, $Cells, $Target)
-                    Import-Module $Manifest
-                    $Cells | Export-PhotoGrid $Target -TileSize 16
-                }).AddArgument((Get-GridTsneManifestPath)).AddArgument($cells).AddArgument($page)
-            $running = $shell.BeginInvoke()
-            $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            while ($shell.Streams.Progress.Count -eq 0 -and -not $running.IsCompleted -and [DateTime]::UtcNow -lt $deadline) {
-                Start-Sleep -Milliseconds 10
-            }
-            $running.IsCompleted | Should -BeFalse -Because 'the viewer should still be written when stopped'
-            $clock = [Diagnostics.Stopwatch]::StartNew()
-            $shell.Stop()
-            $clock.Stop()
-            $shell.InvocationStateInfo.State | Should -Be 'Stopped'
-            # The target is 1 s; allow for the other processes sharing a CI machine.
-            $clock.Elapsed.TotalSeconds | Should -BeLessThan 3
-        }
-        finally {
-            $shell.Dispose()
-        }
+        $stop = Stop-RunningPipeline { param($Cells, $Target) $Cells | Export-PhotoGrid $Target -TileSize 16 } -ArgumentList (, $cells), $page
+        $stop.WasRunning | Should -BeTrue -Because 'the viewer should still be written when stopped'
+        $stop.State | Should -Be 'Stopped'
+        # The target is 1 s; allow for the other processes sharing a CI machine.
+        $stop.StopSeconds | Should -BeLessThan 3
         & $snapshot | Should -Be $before
         @(Get-ChildItem -LiteralPath (Join-Path $TestDrive 'solo') -Force -Filter '.*') | Should -BeNullOrEmpty
     }

@@ -159,7 +159,44 @@ function Invoke-ChildPwsh {
     }
 }
 
+function Stop-RunningPipeline {
+    <#
+    Runs a script in a new PowerShell of this process with the module imported, waits until -Until holds for
+    it (by default: its first progress record), then stops it as Ctrl+C does. Tells whether it was still
+    running when stopped, how long Stop() took, the state it ended in and how much output it had written.
+    #>
+    param(
+        [Parameter(Mandatory)] [scriptblock] $Script,
+        [object[]] $ArgumentList = @(),
+        [scriptblock] $Until = { param($Shell, $Output) $Shell.Streams.Progress.Count -gt 0 },
+        [int] $TimeoutSeconds = 60)
+    $shell = [powershell]::Create()
+    try {
+        $null = $shell.AddCommand('Import-Module').AddArgument($script:ModuleManifest).AddStatement().AddScript($Script.ToString())
+        foreach ($argument in $ArgumentList) { $null = $shell.AddArgument($argument) }
+        $output = [Management.Automation.PSDataCollection[psobject]]::new()
+        $running = $shell.BeginInvoke([Management.Automation.PSDataCollection[psobject]]::new(), $output)
+        $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+        while (-not $running.IsCompleted -and -not (& $Until $shell $output) -and [DateTime]::UtcNow -lt $deadline) {
+            Start-Sleep -Milliseconds 10
+        }
+        $wasRunning = -not $running.IsCompleted
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $shell.Stop()
+        $clock.Stop()
+        [pscustomobject]@{
+            WasRunning  = $wasRunning
+            StopSeconds = $clock.Elapsed.TotalSeconds
+            State       = $shell.InvocationStateInfo.State
+            OutputCount = $output.Count
+        }
+    }
+    finally {
+        $shell.Dispose()
+    }
+}
+
 $script:ModuleManifest = Join-Path $repositoryRoot 'GridTsne.psd1'
 function Get-GridTsneManifestPath { $script:ModuleManifest }
 
-Export-ModuleMember -Function New-TestImage, New-RotatedTestImage, Get-TestImagePixel, Get-TestImageSize, Get-TestImageFormat, Get-TestImageColorCount, Invoke-ChildPwsh, Get-GridTsneManifestPath
+Export-ModuleMember -Function New-TestImage, New-RotatedTestImage, Get-TestImagePixel, Get-TestImageSize, Get-TestImageFormat, Get-TestImageColorCount, Invoke-ChildPwsh, Stop-RunningPipeline, Get-GridTsneManifestPath

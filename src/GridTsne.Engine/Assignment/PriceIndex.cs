@@ -230,48 +230,25 @@ internal sealed class PriceIndex<TCost>
     /// <summary>Keeps the k smallest values in a max-heap (largest at index 0).</summary>
     private static int Insert(double value, int cell, int k, int found, Span<double> values, Span<int> cells)
     {
-        int at;
-        if (found < k)
+        if (found == k)
         {
-            at = found++;
-            while (at > 0)
-            {
-                int parent = (at - 1) >> 1;
-                if (values[parent] >= value)
-                {
-                    break;
-                }
-
-                values[at] = values[parent];
-                cells[at] = cells[parent];
-                at = parent;
-            }
+            // Full: the new value replaces the largest, at the root.
+            SiftDownFromRoot(value, cell, found, values, cells);
+            return found;
         }
-        else
+
+        int at = found++;
+        while (at > 0)
         {
-            at = 0;
-            while (true)
+            int parent = (at - 1) >> 1;
+            if (values[parent] >= value)
             {
-                int child = (2 * at) + 1;
-                if (child >= found)
-                {
-                    break;
-                }
-
-                if (child + 1 < found && values[child + 1] > values[child])
-                {
-                    child++;
-                }
-
-                if (values[child] <= value)
-                {
-                    break;
-                }
-
-                values[at] = values[child];
-                cells[at] = cells[child];
-                at = child;
+                break;
             }
+
+            values[at] = values[parent];
+            cells[at] = cells[parent];
+            at = parent;
         }
 
         values[at] = value;
@@ -284,37 +261,43 @@ internal sealed class PriceIndex<TCost>
     {
         for (int end = found - 1; end > 0; end--)
         {
-            (values[0], values[end]) = (values[end], values[0]);
-            (cells[0], cells[end]) = (cells[end], cells[0]);
-            double value = values[0];
-            int cell = cells[0];
-            int at = 0;
-            while (true)
+            double last = values[end];
+            int lastCell = cells[end];
+            values[end] = values[0];
+            cells[end] = cells[0];
+            SiftDownFromRoot(last, lastCell, end, values, cells);
+        }
+    }
+
+    /// <summary>Puts (value, cell) at the root of the max-heap of the first <paramref name="count"/> entries and sinks it to its place.</summary>
+    private static void SiftDownFromRoot(double value, int cell, int count, Span<double> values, Span<int> cells)
+    {
+        int at = 0;
+        while (true)
+        {
+            int child = (2 * at) + 1;
+            if (child >= count)
             {
-                int child = (2 * at) + 1;
-                if (child >= end)
-                {
-                    break;
-                }
-
-                if (child + 1 < end && values[child + 1] > values[child])
-                {
-                    child++;
-                }
-
-                if (values[child] <= value)
-                {
-                    break;
-                }
-
-                values[at] = values[child];
-                cells[at] = cells[child];
-                at = child;
+                break;
             }
 
-            values[at] = value;
-            cells[at] = cell;
+            if (child + 1 < count && values[child + 1] > values[child])
+            {
+                child++;
+            }
+
+            if (values[child] <= value)
+            {
+                break;
+            }
+
+            values[at] = values[child];
+            cells[at] = cells[child];
+            at = child;
         }
+
+        values[at] = value;
+        cells[at] = cell;
     }
 
     private void BuildLevel(int level)

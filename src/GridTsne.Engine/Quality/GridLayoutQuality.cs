@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using GridTsne.Engine.Parallelism;
 using GridTsne.Engine.Tsne;
 
 namespace GridTsne.Engine.Quality;

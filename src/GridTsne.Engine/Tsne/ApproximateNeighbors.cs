@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using GridTsne.Engine.Parallelism;
 
 namespace GridTsne.Engine.Tsne;
 

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using GridTsne.Engine.Parallelism;
 
 namespace GridTsne.Engine.Tsne;
 

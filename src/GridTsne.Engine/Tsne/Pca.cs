@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using GridTsne.Engine.Parallelism;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.LinearAlgebra.Factorization;
 

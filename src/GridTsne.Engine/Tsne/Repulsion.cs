@@ -1,4 +1,5 @@
 using System.Numerics;
+using GridTsne.Engine.Parallelism;
 
 namespace GridTsne.Engine.Tsne;
 

@@ -1,3 +1,5 @@
+using GridTsne.Engine.Parallelism;
+
 namespace GridTsne.Engine.Tsne;
 
 /// <summary>

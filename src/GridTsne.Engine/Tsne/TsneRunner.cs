@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Numerics.Tensors;
+using GridTsne.Engine.Parallelism;
 
 namespace GridTsne.Engine.Tsne;
 

@@ -1,3 +1,5 @@
+using GridTsne.Engine.Parallelism;
+
 using GridTsne.Engine.Tsne;
 
 namespace GridTsne.Engine.Tests.Tsne;

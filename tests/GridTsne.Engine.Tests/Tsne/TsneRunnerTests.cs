@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using GridTsne.Engine.Parallelism;
 using GridTsne.Engine.Tsne;
 
 namespace GridTsne.Engine.Tests.Tsne;

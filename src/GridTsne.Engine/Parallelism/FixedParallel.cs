@@ -1,4 +1,4 @@
-namespace GridTsne.Engine.Tsne;
+namespace GridTsne.Engine.Parallelism;
 
 /// <summary>
 /// Parallel loops whose results do not depend on the number of threads: work is cut into chunks whose
