@@ -220,6 +220,7 @@ function Get-ProjectUri {
         if (-not $ProjectUri.IsAbsoluteUri -or $ProjectUri.Scheme -notin 'https', 'http') { throw "-ProjectUri must be an http(s) address, not '$ProjectUri'." }
         return $ProjectUri.AbsoluteUri
     }
+    if (-not (Get-Command git -CommandType Application -ErrorAction SilentlyContinue)) { return $null }
     $origin = & git -C $Root remote get-url origin 2>$null
     if ($LASTEXITCODE -ne 0 -or -not $origin) { return $null }
     $remote = $null
@@ -232,7 +233,8 @@ function Get-ProjectUri {
 }
 
 function Copy-Licenses([System.IO.DirectoryInfo] $Destination) {
-    # Each shipped component's licence and notices, from its restored package where it ships them, else from docs/licenses.
+    # Each shipped component's licence and notices: from its restored package where the package has them,
+    # else from docs/licenses (ImageSharp, MathNet.Numerics and System.Numerics.Tensors name their licence only).
     Copy-Item -Path (Join-Path $Root 'docs/licenses/*') -Destination $Destination
     $packages = Get-NuGetPackageRoot
     $versions = [xml](Get-Content -Raw (Join-Path $Root 'src/Directory.Packages.props'))
@@ -243,7 +245,6 @@ function Copy-Licenses([System.IO.DirectoryInfo] $Destination) {
     $files = [ordered]@{
         'OnnxRuntime-LICENSE.txt'                         = "microsoft.ml.onnxruntime/$onnxVersion/LICENSE"
         'OnnxRuntime-ThirdPartyNotices.txt'               = "microsoft.ml.onnxruntime/$onnxVersion/ThirdPartyNotices.txt"
-        'System.Numerics.Tensors-LICENSE.txt'             = "system.numerics.tensors/$tensorsVersion/LICENSE.TXT"
         'System.Numerics.Tensors-THIRD-PARTY-NOTICES.txt' = "system.numerics.tensors/$tensorsVersion/THIRD-PARTY-NOTICES.TXT"
         'ResNet18-LICENSE.txt'                            = "$modelPackage/LICENSE"
         'ResNet18-THIRD-PARTY-NOTICES.txt'                = "$modelPackage/THIRD-PARTY-NOTICES.TXT"

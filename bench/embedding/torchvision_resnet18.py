@@ -22,6 +22,8 @@ def main():
     directory = sys.argv[1]
     batch = int(sys.argv[2]) if len(sys.argv) > 2 else 16
     files = sorted(os.path.join(directory, name) for name in os.listdir(directory))
+    # Debian's build starts with one intra-op thread on this 2-vCPU machine; give it every core, as the engine has.
+    torch.set_num_threads(os.cpu_count())
     model = torchvision.models.resnet18(weights=None)
     model.fc = torch.nn.Identity()
     model.eval()

@@ -172,7 +172,7 @@ function Stop-RunningPipeline {
         [int] $TimeoutSeconds = 60)
     $shell = [powershell]::Create()
     try {
-        $null = $shell.AddCommand('Import-Module').AddArgument($script:ModuleManifest).AddStatement().AddScript($Script.ToString())
+        $null = $shell.AddScript("Import-Module '$($script:ModuleManifest.Replace("'", "''"))'; & { $Script } @args")
         foreach ($argument in $ArgumentList) { $null = $shell.AddArgument($argument) }
         $output = [Management.Automation.PSDataCollection[psobject]]::new()
         $running = $shell.BeginInvoke([Management.Automation.PSDataCollection[psobject]]::new(), $output)

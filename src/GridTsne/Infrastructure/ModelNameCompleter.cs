@@ -1,9 +1,10 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using GridTsne.Commands;
 using GridTsne.Engine.Embedding;
 
-namespace GridTsne.Commands;
+namespace GridTsne.Infrastructure;
 
 /// <summary>Tab completion of Get-ImageEmbedding -Model: the built-in model names in models/models.json.</summary>
 public sealed class ModelNameCompleter : IArgumentCompleter
