@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using GridTsne.Engine.Parallelism;
 
 namespace GridTsne.Engine.Tsne;
@@ -29,7 +30,7 @@ internal static class ExactNeighbors
             norms[i] = TensorPrimitives.Dot(source, source);
         }
 
-        parallel.For(count, QueriesPerChunk, (start, end) =>
+        parallel.For(count, QueriesPerChunk, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int query = start; query < end; query += 4)
             {
@@ -46,7 +47,7 @@ internal static class ExactNeighbors
     public static NeighborGraph AllPairs(float[] data, int count, int dimensions, FixedParallel parallel)
     {
         var graph = new NeighborGraph(count, count - 1);
-        parallel.For(count, 16, (start, end) =>
+        parallel.For(count, 16, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int point = start; point < end; point++)
             {
@@ -67,6 +68,7 @@ internal static class ExactNeighbors
         return graph;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SearchGroup(float[] rows, float[] norms, int count, int padded, int first, int group, NeighborGraph graph, CancellationToken token)
     {
         token.ThrowIfCancellationRequested();

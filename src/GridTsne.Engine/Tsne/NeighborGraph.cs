@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using GridTsne.Engine.Parallelism;
 
 namespace GridTsne.Engine.Tsne;
@@ -28,7 +29,7 @@ internal sealed class NeighborGraph
 
     /// <summary>Sorts each row by ascending distance.</summary>
     public void SortRows(FixedParallel parallel) =>
-        parallel.For(Count, 256, (start, end) =>
+        parallel.For(Count, 256, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int point = start; point < end; point++)
             {
@@ -42,7 +43,7 @@ internal sealed class NeighborGraph
     /// </summary>
     public void Finish(float[] data, int dimensions, FixedParallel parallel)
     {
-        parallel.For(Count, 256, (start, end) =>
+        parallel.For(Count, 256, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int point = start; point < end; point++)
             {

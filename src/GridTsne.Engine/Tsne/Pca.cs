@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using GridTsne.Engine.Parallelism;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.LinearAlgebra.Factorization;
@@ -57,7 +58,7 @@ internal static class Pca
         }
 
         var centred = new float[data.Length];
-        parallel.For(count, RowChunk, (start, end) =>
+        parallel.For(count, RowChunk, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int row = start; row < end; row++)
             {
@@ -73,7 +74,7 @@ internal static class Pca
         // over 256 input rows are flushed into doubles, so the result is accurate and thread-count independent.
         const int blockRows = 16;
         var covariance = new double[dimensions * dimensions];
-        parallel.For(dimensions, blockRows, (start, end) =>
+        parallel.For(dimensions, blockRows, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             int rows = end - start;
             var partial = new float[rows * dimensions];
@@ -87,7 +88,7 @@ internal static class Pca
                     for (int a = start; a < end; a++)
                     {
                         Span<float> target = partial.AsSpan((a - start) * dimensions, dimensions);
-                        TensorPrimitives.MultiplyAdd(x, x[a], target, target);
+                        AddScaled(x, x[a], target);
                     }
                 }
 
@@ -113,7 +114,7 @@ internal static class Pca
         }
 
         var scores = new float[count * components];
-        parallel.For(count, RowChunk, (start, end) =>
+        parallel.For(count, RowChunk, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int row = start; row < end; row++)
             {
@@ -188,7 +189,7 @@ internal static class Pca
             result[t] = new double[count];
         }
 
-        parallel.For(count, RowChunk, (start, end) =>
+        parallel.For(count, RowChunk, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int row = start; row < end; row++)
             {
@@ -212,7 +213,7 @@ internal static class Pca
         int width = columns.Length;
         int chunks = FixedParallel.ChunkCount(count, chunk);
         var partials = new float[chunks][];
-        parallel.For(count, chunk, (start, end) =>
+        parallel.For(count, chunk, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             var partial = new float[width * dimensions];
             for (int row = start; row < end; row++)
@@ -247,6 +248,7 @@ internal static class Pca
     }
 
     /// <summary>Modified Gram-Schmidt, twice; a column that is (numerically) dependent becomes zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double[][] Orthonormalise(double[][] columns)
     {
         for (int j = 0; j < columns.Length; j++)
@@ -292,6 +294,28 @@ internal static class Pca
     }
 
     private static double Dot(double[] a, double[] b) => TensorPrimitives.Dot<double>(a, b);
+
+    /// <summary>
+    /// target += scale · x. TensorPrimitives.MultiplyAdd does the same, but the covariance calls it once per
+    /// (row, dimension), hundreds of thousands of times in the first seconds of a session, while tiered
+    /// compilation still runs it as quick-JIT code; this loop is compiled fully optimised from the start.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.AggressiveInlining)]
+    private static void AddScaled(ReadOnlySpan<float> x, float scale, Span<float> target)
+    {
+        var factor = new System.Numerics.Vector<float>(scale);
+        int i = 0;
+        for (; i <= x.Length - System.Numerics.Vector<float>.Count; i += System.Numerics.Vector<float>.Count)
+        {
+            var sum = new System.Numerics.Vector<float>(target.Slice(i)) + (new System.Numerics.Vector<float>(x.Slice(i)) * factor);
+            sum.CopyTo(target.Slice(i));
+        }
+
+        for (; i < x.Length; i++)
+        {
+            target[i] += x[i] * scale;
+        }
+    }
 
     /// <summary>Makes the largest-magnitude score of each component positive (the first one on a tie).</summary>
     private static void FixSigns(float[] scores, int count, int components)

@@ -1,5 +1,4 @@
 using GridTsne.Engine.Parallelism;
-
 using GridTsne.Engine.Tsne;
 
 namespace GridTsne.Engine.Tests.Tsne;

@@ -1,5 +1,4 @@
 using GridTsne.Engine.Parallelism;
-
 using GridTsne.Engine.Tsne;
 using MathNet.Numerics.LinearAlgebra;
 
