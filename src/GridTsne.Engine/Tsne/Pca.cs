@@ -3,6 +3,8 @@ using System.Runtime.CompilerServices;
 using GridTsne.Engine.Parallelism;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.LinearAlgebra.Factorization;
+// MathNet also has a Vector<T>.
+using FloatVector = System.Numerics.Vector<float>;
 
 namespace GridTsne.Engine.Tsne;
 
@@ -303,11 +305,11 @@ internal static class Pca
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.AggressiveInlining)]
     private static void AddScaled(ReadOnlySpan<float> x, float scale, Span<float> target)
     {
-        var factor = new System.Numerics.Vector<float>(scale);
+        var factor = new FloatVector(scale);
         int i = 0;
-        for (; i <= x.Length - System.Numerics.Vector<float>.Count; i += System.Numerics.Vector<float>.Count)
+        for (; i <= x.Length - FloatVector.Count; i += FloatVector.Count)
         {
-            var sum = new System.Numerics.Vector<float>(target.Slice(i)) + (new System.Numerics.Vector<float>(x.Slice(i)) * factor);
+            var sum = new FloatVector(target.Slice(i)) + (new FloatVector(x.Slice(i)) * factor);
             sum.CopyTo(target.Slice(i));
         }
 
