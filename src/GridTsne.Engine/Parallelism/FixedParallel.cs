@@ -5,14 +5,6 @@ namespace GridTsne.Engine.Parallelism;
 /// boundaries depend only on the problem size, each chunk is computed sequentially by one thread, and
 /// per-chunk partial sums are combined in chunk order. Cancellation is checked before every chunk.
 /// </summary>
-/// <remarks>
-/// Bodies of one-off phases (PCA, neighbour search, affinities) carry
-/// <c>[MethodImpl(MethodImplOptions.AggressiveOptimization)]</c>: each runs only a few times per run, too few for
-/// tiered compilation to promote it, so its long loops would otherwise run as quick-JIT code with on-stack
-/// replacement on the first call in a session, which is the only call of a typical run. Library calls inside
-/// them (TensorPrimitives) still start as quick-JIT code; where one is called hundreds of thousands of times
-/// in a single phase (the PCA covariance), an own loop replaces it.
-/// </remarks>
 internal readonly struct FixedParallel
 {
     private readonly ParallelOptions _options;

@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using GridTsne.Engine.Parallelism;
 
 namespace GridTsne.Engine.Tsne;
@@ -51,7 +50,7 @@ internal sealed class Affinities
         int count = graph.Count;
         int neighbors = graph.Neighbors;
         var conditional = new double[count * neighbors];
-        parallel.For(count, 256, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+        parallel.For(count, 256, (start, end) =>
         {
             var shifted = new double[neighbors];
             for (int point = start; point < end; point++)
@@ -72,7 +71,6 @@ internal sealed class Affinities
     /// target cannot be reached (all distances equal, or perplexity below 1 with one neighbour) the search
     /// ends at its bound with a valid distribution. Returns β.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Calibrate(ReadOnlySpan<float> squaredDistances, double perplexity, Span<double> probabilities, Span<double> scratch)
     {
         int k = squaredDistances.Length;
@@ -171,7 +169,7 @@ internal sealed class Affinities
         // Sort each row by column and merge the (at most two) entries of a pair; addition of two values is
         // commutative, so the unstable sort cannot change the sums.
         var merged = new int[count];
-        parallel.For(count, 256, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+        parallel.For(count, 256, (start, end) =>
         {
             for (int i = start; i < end; i++)
             {
@@ -215,7 +213,6 @@ internal sealed class Affinities
     }
 
     /// <summary>All pairs (the exact method): row i of the graph lists every j ≠ i in index order.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Affinities SymmetriseAllPairs(NeighborGraph graph, double[] conditional)
     {
         int count = graph.Count;

@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using GridTsne.Engine.Parallelism;
 
 namespace GridTsne.Engine.Tsne;
@@ -26,7 +25,7 @@ internal static class ApproximateNeighbors
         var orders = new int[Trees][];
         var leafStarts = new int[Trees][];
         var leafEnds = new int[Trees][];
-        parallel.For(Trees, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (tree, _) =>
+        parallel.For(Trees, 1, (tree, _) =>
         {
             var order = Enumerable.Range(0, count).ToArray();
             var starts = new int[count];
@@ -41,7 +40,7 @@ internal static class ApproximateNeighbors
         // value unique to (round, query), so it never needs clearing and does not affect the result.
         using var seen = new ThreadLocal<int[]>(() => new int[count]);
         var graph = new NeighborGraph(count, neighbors);
-        parallel.For(count, QueriesPerChunk, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+        parallel.For(count, QueriesPerChunk, (start, end) =>
         {
             int[] marks = seen.Value!;
             for (int query = start; query < end; query++)
@@ -75,7 +74,6 @@ internal static class ApproximateNeighbors
     }
 
     /// <summary>Splits order[start..end) by a random hyperplane between two of its points until leaves are small.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Split(float[] data, int dimensions, int[] order, int start, int end, int leafSize, TsneRandom random, int[] leafStarts, int[] leafEnds, CancellationToken token)
     {
         var pending = new Stack<(int Start, int End)>();
@@ -139,7 +137,7 @@ internal static class ApproximateNeighbors
         int neighbors = previous.Neighbors;
         int fanOut = Math.Min(RefinementFanOut, neighbors);
         var next = new NeighborGraph(count, neighbors);
-        parallel.For(count, QueriesPerChunk, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+        parallel.For(count, QueriesPerChunk, (start, end) =>
         {
             int[] marks = seen.Value!;
             for (int query = start; query < end; query++)

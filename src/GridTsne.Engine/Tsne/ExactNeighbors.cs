@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using GridTsne.Engine.Parallelism;
 
 namespace GridTsne.Engine.Tsne;
@@ -30,7 +29,7 @@ internal static class ExactNeighbors
             norms[i] = TensorPrimitives.Dot(source, source);
         }
 
-        parallel.For(count, QueriesPerChunk, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+        parallel.For(count, QueriesPerChunk, (start, end) =>
         {
             for (int query = start; query < end; query += 4)
             {
@@ -47,7 +46,7 @@ internal static class ExactNeighbors
     public static NeighborGraph AllPairs(float[] data, int count, int dimensions, FixedParallel parallel)
     {
         var graph = new NeighborGraph(count, count - 1);
-        parallel.For(count, 16, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+        parallel.For(count, 16, (start, end) =>
         {
             for (int point = start; point < end; point++)
             {
@@ -68,7 +67,6 @@ internal static class ExactNeighbors
         return graph;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SearchGroup(float[] rows, float[] norms, int count, int padded, int first, int group, NeighborGraph graph, CancellationToken token)
     {
         token.ThrowIfCancellationRequested();

@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using GridTsne.Engine.Parallelism;
 
 namespace GridTsne.Engine.Tsne;
@@ -29,7 +28,7 @@ internal sealed class NeighborGraph
 
     /// <summary>Sorts each row by ascending distance.</summary>
     public void SortRows(FixedParallel parallel) =>
-        parallel.For(Count, 256, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+        parallel.For(Count, 256, (start, end) =>
         {
             for (int point = start; point < end; point++)
             {
@@ -43,7 +42,7 @@ internal sealed class NeighborGraph
     /// </summary>
     public void Finish(float[] data, int dimensions, FixedParallel parallel)
     {
-        parallel.For(Count, 256, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+        parallel.For(Count, 256, (start, end) =>
         {
             for (int point = start; point < end; point++)
             {

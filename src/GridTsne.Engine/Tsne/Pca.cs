@@ -60,7 +60,7 @@ internal static class Pca
         }
 
         var centred = new float[data.Length];
-        parallel.For(count, RowChunk, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+        parallel.For(count, RowChunk, (start, end) =>
         {
             for (int row = start; row < end; row++)
             {
@@ -76,7 +76,7 @@ internal static class Pca
         // over 256 input rows are flushed into doubles, so the result is accurate and thread-count independent.
         const int blockRows = 16;
         var covariance = new double[dimensions * dimensions];
-        parallel.For(dimensions, blockRows, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+        parallel.For(dimensions, blockRows, (start, end) =>
         {
             int rows = end - start;
             var partial = new float[rows * dimensions];
@@ -116,7 +116,7 @@ internal static class Pca
         }
 
         var scores = new float[count * components];
-        parallel.For(count, RowChunk, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+        parallel.For(count, RowChunk, (start, end) =>
         {
             for (int row = start; row < end; row++)
             {
@@ -191,7 +191,7 @@ internal static class Pca
             result[t] = new double[count];
         }
 
-        parallel.For(count, RowChunk, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+        parallel.For(count, RowChunk, (start, end) =>
         {
             for (int row = start; row < end; row++)
             {
@@ -215,7 +215,7 @@ internal static class Pca
         int width = columns.Length;
         int chunks = FixedParallel.ChunkCount(count, chunk);
         var partials = new float[chunks][];
-        parallel.For(count, chunk, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+        parallel.For(count, chunk, (start, end) =>
         {
             var partial = new float[width * dimensions];
             for (int row = start; row < end; row++)
@@ -250,7 +250,6 @@ internal static class Pca
     }
 
     /// <summary>Modified Gram-Schmidt, twice; a column that is (numerically) dependent becomes zero.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double[][] Orthonormalise(double[][] columns)
     {
         for (int j = 0; j < columns.Length; j++)
