@@ -15,6 +15,9 @@
     Demo     builds and runs the README's pipeline on samples/, writing out/demo-grid.jpg.
     Package  builds and writes out/GridTsne/<version>/, a module folder Publish-PSResource accepts, with
              the licence and the third-party notices (docs/THIRD-PARTY-NOTICES.md) inside.
+    Calibrate  measures the activation ranges of each int8 model again on samples/photos, with the method
+             and scope its calibration file records, rewrites that file and the model, and prints the new
+             SHA-256 to record in models/models.json. Only needed after a change to the quantizer or the recipe.
     Clean    removes everything the other tasks wrote.
 
 .EXAMPLE
@@ -26,7 +29,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Calibrate', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -82,21 +85,47 @@ function Restore-Packages {
     Invoke-Native dotnet @('restore', (Join-Path $Root 'tests/GridTsne.Engine.Tests/GridTsne.Engine.Tests.csproj'), '--verbosity', 'quiet')
 }
 
-function Invoke-ModelPatch([string] $Source, [string] $Destination) {
-    # Patched in a child process: loading the engine into this session would lock its DLL on Windows.
+function Invoke-EngineStep([string] $Call) {
+    # Runs an engine call in a child process: loading the engine into this session would lock its DLL on Windows.
     $engine = Join-Path $Root 'bin/deps/GridTsne.Engine.dll'
-    $script = "Add-Type -LiteralPath '$($engine -replace "'", "''")'; [GridTsne.Engine.Embedding.OnnxBatchPatcher]::PatchFile('$($Source -replace "'", "''")', '$($Destination -replace "'", "''")')"
-    Invoke-Native $Pwsh @('-NoProfile', '-NonInteractive', '-Command', $script)
+    Invoke-Native $Pwsh @('-NoProfile', '-NonInteractive', '-Command', "Add-Type -LiteralPath '$($engine -replace "'", "''")'; $Call")
 }
 
-function Restore-Models {
-    # Each built-in model: verify the package's file, patch it into models/, verify the result.
-    # A file that fails its hash is restored again; if it fails again the build stops with a clear error.
+function ConvertTo-Literal([string] $Text) { return "'$($Text -replace "'", "''")'" }
+
+function Invoke-ModelPatch([string] $Source, [string] $Destination) {
+    Invoke-EngineStep "[GridTsne.Engine.Embedding.OnnxBatchPatcher]::PatchFile($(ConvertTo-Literal $Source), $(ConvertTo-Literal $Destination))"
+}
+
+function Invoke-ModelQuantization($Catalog, $Model) {
+    # An int8 model is built from its fp32 model in models/ (restored earlier in catalog order) and the
+    # calibration recorded beside it: pure managed arithmetic, so the bytes, and the SHA-256, are the same everywhere.
+    $from = $Catalog.models.Where({ $_.name -eq $Model.quantization.from })[0]
+    $source = Join-Path $ModelsDir $from.file
+    $calibration = Join-Path $ModelsDir $Model.quantization.calibration
+    $destination = Join-Path $ModelsDir $Model.file
+    Write-Host "Quantizing $($from.name) to int8 with $($Model.quantization.calibration) -> models/$($Model.file)"
+    Invoke-EngineStep "[GridTsne.Engine.Quantization.Int8ModelBuilder]::BuildFile($(ConvertTo-Literal $source), $(ConvertTo-Literal $calibration), $(ConvertTo-Literal $destination))"
+    $actual = Get-FileSha256 $destination
+    if ($actual -ne $Model.sha256) {
+        Remove-Item -LiteralPath $destination -Force
+        throw "Model '$($Model.name)': the quantized file's SHA-256 is $actual, not $($Model.sha256). The quantizer or $($Model.quantization.calibration) changed; after './build.ps1 Calibrate', record the new hash in models/models.json."
+    }
+}
+
+function Restore-Models([switch] $FloatOnly) {
+    # Each built-in model: verify the package's file, patch it into models/, verify the result; int8 models
+    # are then quantized from their fp32 model. A file that fails its hash is restored again; if it fails
+    # again the build stops with a clear error.
     $catalog = Get-Content -Raw (Join-Path $ModelsDir 'models.json') | ConvertFrom-Json
     $packageRoot = Get-NuGetPackageRoot
     foreach ($model in $catalog.models) {
         $destination = Join-Path $ModelsDir $model.file
         if ((Test-Path -LiteralPath $destination) -and (Get-FileSha256 $destination) -eq $model.sha256) { continue }
+        if ($model.PSObject.Properties['quantization']) {
+            if (-not $FloatOnly) { Invoke-ModelQuantization $catalog $model }
+            continue
+        }
 
         $packageDir = Join-Path $packageRoot "$($model.source.package.ToLowerInvariant())/$($model.source.version)"
         $source = Join-Path $packageDir $model.source.path
@@ -133,11 +162,32 @@ function Install-Pester {
     return $target
 }
 
-function Invoke-Build {
+function Build-Code {
     Restore-Packages
     Invoke-Native dotnet @('build', (Join-Path $Root 'src/GridTsne/GridTsne.csproj'), '-c', $Configuration, '--no-restore', '--nologo', '--verbosity', 'quiet')
+}
+
+function Invoke-Build {
+    Build-Code
     Restore-Models
     Build-Help
+}
+
+function Invoke-Calibrate {
+    Build-Code
+    Restore-Models -FloatOnly
+    $catalog = Get-Content -Raw (Join-Path $ModelsDir 'models.json') | ConvertFrom-Json
+    foreach ($model in $catalog.models.Where({ $_.PSObject.Properties['quantization'] })) {
+        $calibration = Join-Path $ModelsDir $model.quantization.calibration
+        $recorded = Get-Content -Raw -LiteralPath $calibration | ConvertFrom-Json
+        Write-Host "Calibrating $($model.name) on samples/photos ($($recorded.method), $($recorded.scope))"
+        Invoke-EngineStep ("[void][GridTsne.Engine.Quantization.Int8ModelBuilder]::CalibrateFile($(ConvertTo-Literal $ModelsDir), $(ConvertTo-Literal $model.quantization.from), " +
+            "$(ConvertTo-Literal (Join-Path $Root 'samples/photos')), $(ConvertTo-Literal $calibration), '$($recorded.scope)', '$($recorded.method)', $([double]$recorded.percentile))")
+        $source = Join-Path $ModelsDir $catalog.models.Where({ $_.name -eq $model.quantization.from })[0].file
+        $destination = Join-Path $ModelsDir $model.file
+        Invoke-EngineStep "[GridTsne.Engine.Quantization.Int8ModelBuilder]::BuildFile($(ConvertTo-Literal $source), $(ConvertTo-Literal $calibration), $(ConvertTo-Literal $destination))"
+        Write-Host "$($model.name): record sha256 $(Get-FileSha256 $destination) in models/models.json (now $($model.sha256))."
+    }
 }
 
 function Build-Help {
@@ -302,5 +352,6 @@ switch ($Task) {
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
     'Package' { Invoke-Package }
+    'Calibrate' { Invoke-Calibrate }
     'Clean' { Invoke-Clean }
 }

@@ -5,7 +5,8 @@
 
 .DESCRIPTION
     On the same photos (by default ../shared/data/imagenet-sample: 1000 JPEGs of about 500x375), at batch 16,
-    in one run, interleaved run by run so that machine load affects all three alike:
+    for each built-in model in -Model (by default ResNet18 and ResNet18-Int8), in one run, interleaved run by
+    run and model by model so that machine load affects every case alike:
       (a) the engine's inference alone, on tensors decoded beforehand (bench/embedding/EmbeddingBench);
       (b) Get-ImageEmbedding end to end in a fresh pwsh: Get-ChildItem | Get-ImageEmbedding, model load included,
           run twice: cold (the first run, while .NET still compiles ImageSharp's code) and warm (the second,
@@ -13,9 +14,11 @@
       (c) Debian's python3-torchvision ResNet18 with PIL preprocessing, batch 16 (random weights: no internet,
           and the arithmetic is the same), model creation and one warm-up batch excluded.
     It also measures the CPU time per photo of decoding (read, decode, EXIF, thumbnail, resize, tensor) on
-    one thread and of inference, and the peak resident memory (/usr/bin/time -v) of Get-ImageEmbedding over
-    10,000 photos (the set listed ten times). Medians over -Runs runs. Targets: (b) >= 0.8 x (a),
-    (b) >= 1.6 x (c), peak RSS < 1 GB. Results also go to out/bench/embedding.json.
+    one thread and of inference, hence the two-core bound 2 / (decode + inference CPU per photo), the model
+    load time, and the peak resident memory (/usr/bin/time -v) of Get-ImageEmbedding over 10,000 photos (the
+    set listed ten times). Medians over -Runs runs. Targets: (b) >= 0.8 x (a), (b) >= 1.6 x (c), peak RSS
+    < 1 GB; for the int8 model (issue 13): (a) >= 1.8 x fp32 (a), warm (b) >= 2.2 x (c) and >= 0.85 x the
+    two-core bound, cold >= 0.8 x warm, peak RSS no higher than fp32's. Results also go to out/bench/embedding.json.
 
 .EXAMPLE
     pwsh bench/embedding/Invoke-EmbeddingBenchmark.ps1
@@ -32,6 +35,9 @@ param(
     [int] $Runs = 5,
 
     [int] $BatchSize = 16,
+
+    # The built-in models to measure, side by side; the first is the reference for the ratios.
+    [string[]] $Model = @('ResNet18', 'ResNet18-Int8'),
 
     # Skips the torchvision peer (c).
     [switch] $SkipTorch,
@@ -79,13 +85,13 @@ function Get-Median([double[]] $Values) {
     if ($sorted.Count % 2) { $sorted[$middle] } else { ($sorted[$middle - 1] + $sorted[$middle]) / 2 }
 }
 
-function Invoke-Harness([string] $Mode, [int] $Repeat) {
-    $lines = & dotnet $harness $Mode (Join-Path $root 'models') $photos $Repeat $BatchSize
+function Invoke-Harness([string] $Mode, [int] $Repeat, [string] $ModelName) {
+    $lines = & dotnet $harness $Mode (Join-Path $root 'models') $photos $Repeat $BatchSize 0 0 $ModelName
     if ($LASTEXITCODE -ne 0) { throw "EmbeddingBench $Mode failed." }
     @($lines | Where-Object { $_ -like 'mode=*' } | ForEach-Object { ConvertFrom-KeyValue $_ })
 }
 
-function Invoke-EndToEnd {
+function Invoke-EndToEnd([string] $ModelName) {
     # Times the cmdlet twice in one fresh pwsh (process start and module import excluded, model load included):
     # the first run is cold (.NET compiles ImageSharp's and GridTsne's code as it goes), the second warm, as
     # every later run in the same session is.
@@ -96,7 +102,7 @@ foreach (`$state in 'cold', 'warm') {
     `$process.Refresh()
     `$cpu = `$process.TotalProcessorTime
     `$clock = [Diagnostics.Stopwatch]::StartNew()
-    `$count = (Get-ChildItem -LiteralPath '$($photos -replace "'", "''")' -File | Get-ImageEmbedding -BatchSize $BatchSize | Measure-Object).Count
+    `$count = (Get-ChildItem -LiteralPath '$($photos -replace "'", "''")' -File | Get-ImageEmbedding -Model '$ModelName' -BatchSize $BatchSize | Measure-Object).Count
     `$clock.Stop()
     `$process.Refresh()
     "state=`$state images=`$count seconds=`$(`$clock.Elapsed.TotalSeconds) cpuMsPerImage=`$((`$process.TotalProcessorTime - `$cpu).TotalMilliseconds / `$count)"
@@ -129,8 +135,8 @@ function Invoke-Torch {
     ConvertFrom-KeyValue ($line | Select-Object -Last 1)
 }
 
-function Measure-PeakMemory([int] $Repeat) {
-    $script = "Import-Module '$($manifest -replace "'", "''")'; (1..$Repeat | ForEach-Object { Get-ChildItem -LiteralPath '$($photos -replace "'", "''")' -File } | Get-ImageEmbedding | Measure-Object).Count"
+function Measure-PeakMemory([int] $Repeat, [string] $ModelName) {
+    $script = "Import-Module '$($manifest -replace "'", "''")'; (1..$Repeat | ForEach-Object { Get-ChildItem -LiteralPath '$($photos -replace "'", "''")' -File } | Get-ImageEmbedding -Model '$ModelName' | Measure-Object).Count"
     $report = & /usr/bin/time -v $pwsh -NoProfile -NonInteractive -Command $script 2>&1
     if ($LASTEXITCODE -ne 0) { throw 'The memory run failed.' }
     $kilobytes = [double](($report | Select-String 'Maximum resident set size \(kbytes\): (\d+)').Matches[0].Groups[1].Value)
@@ -151,71 +157,95 @@ if (-not $SkipBuild) {
 }
 $harness = Join-Path $PSScriptRoot 'EmbeddingBench/bin/Release/net8.0/EmbeddingBench.dll'
 
-$inference = [Collections.Generic.List[object]]::new()
-$endToEnd = [Collections.Generic.List[object]]::new()
-$endToEndWarm = [Collections.Generic.List[object]]::new()
+$cases = [ordered]@{}
+foreach ($name in $Model) {
+    $cases[$name] = [pscustomobject]@{
+        Inference = [Collections.Generic.List[object]]::new(); Cold = [Collections.Generic.List[object]]::new(); Warm = [Collections.Generic.List[object]]::new()
+    }
+}
 $torch = [Collections.Generic.List[object]]::new()
 for ($run = 1; $run -le $Runs; $run++) {
     Write-Step "Run $run of $Runs..."
-    $inference.Add(@(Invoke-Harness inference 1)[0])
-    $pair = Invoke-EndToEnd
-    $endToEnd.Add($pair.cold)
-    $endToEndWarm.Add($pair.warm)
+    foreach ($name in $Model) { $cases[$name].Inference.Add(@(Invoke-Harness inference 1 $name)[0]) }
+    foreach ($name in $Model) {
+        $pair = Invoke-EndToEnd $name
+        $cases[$name].Cold.Add($pair.cold)
+        $cases[$name].Warm.Add($pair.warm)
+    }
     if (-not $SkipTorch) { $torch.Add((Invoke-Torch)) }
     if (-not $Quiet) {
-        $last = "  (a) $($inference[$run - 1].imagesPerSecond) img/s   (b) cold $([math]::Round($endToEnd[$run - 1].imagesPerSecond, 2)) warm $([math]::Round($endToEndWarm[$run - 1].imagesPerSecond, 2)) img/s"
-        if (-not $SkipTorch) { $last += "   (c) $($torch[$run - 1].imagesPerSecond) img/s" }
-        Write-Host $last
+        foreach ($name in $Model) {
+            $case = $cases[$name]
+            Write-Host ("  {0,-14} (a) {1} img/s   (b) cold {2:0.00} warm {3:0.00} img/s" -f $name, $case.Inference[$run - 1].imagesPerSecond, $case.Cold[$run - 1].imagesPerSecond, $case.Warm[$run - 1].imagesPerSecond)
+        }
+        if (-not $SkipTorch) { Write-Host "  (c) $($torch[$run - 1].imagesPerSecond) img/s" }
     }
 }
 
 Write-Step 'Decoding on one thread...'
-$decode = @(Invoke-Harness decode 3)
-$memory = if ($SkipMemory) { $null } else {
-    Write-Step "Peak memory over $($photoCount * 10) photos..."
-    Measure-PeakMemory 10
+$decode = @(Invoke-Harness decode 3 $Model[0])
+$decodeCpu = Get-Median ($decode | ForEach-Object { [double]$_.cpuMsPerImage })
+$memory = [ordered]@{}
+if (-not $SkipMemory) {
+    foreach ($name in $Model) {
+        Write-Step "Peak memory over $($photoCount * 10) photos with $name..."
+        $memory[$name] = Measure-PeakMemory 10 $name
+    }
 }
 $loadAfter = (Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -split ' ' | Select-Object -First 3
-
-$a = Get-Median ($inference | ForEach-Object { [double]$_.imagesPerSecond })
-$b = Get-Median ($endToEnd | ForEach-Object { [double]$_.imagesPerSecond })
-$bWarm = Get-Median ($endToEndWarm | ForEach-Object { [double]$_.imagesPerSecond })
 $c = if ($SkipTorch) { $null } else { Get-Median ($torch | ForEach-Object { [double]$_.imagesPerSecond }) }
-$inferenceCpu = Get-Median ($inference | ForEach-Object { [double]$_.cpuMsPerImage })
-$endToEndCpu = Get-Median ($endToEnd | ForEach-Object { [double]$_.cpuMsPerImage })
-$endToEndWarmCpu = Get-Median ($endToEndWarm | ForEach-Object { [double]$_.cpuMsPerImage })
-$decodeCpu = Get-Median ($decode | ForEach-Object { [double]$_.cpuMsPerImage })
+
+$summary = [ordered]@{}
+foreach ($name in $Model) {
+    $case = $cases[$name]
+    $inferenceCpu = Get-Median ($case.Inference | ForEach-Object { [double]$_.cpuMsPerImage })
+    $summary[$name] = [ordered]@{
+        inferenceImagesPerSecond    = Get-Median ($case.Inference | ForEach-Object { [double]$_.imagesPerSecond })
+        inferenceCpuMsPerImage      = $inferenceCpu
+        loadMs                      = Get-Median ($case.Inference | ForEach-Object { [double]$_.loadMs })
+        coldImagesPerSecond         = Get-Median ($case.Cold | ForEach-Object { [double]$_.imagesPerSecond })
+        warmImagesPerSecond         = Get-Median ($case.Warm | ForEach-Object { [double]$_.imagesPerSecond })
+        coldCpuMsPerImage           = Get-Median ($case.Cold | ForEach-Object { [double]$_.cpuMsPerImage })
+        warmCpuMsPerImage           = Get-Median ($case.Warm | ForEach-Object { [double]$_.cpuMsPerImage })
+        # Two cores, each photo needing decode + inference CPU: no schedule can beat this.
+        twoCoreBoundImagesPerSecond = 2000 / ($decodeCpu + $inferenceCpu)
+        peakRssMB                   = if ($memory.Contains($name)) { $memory[$name].PeakMB } else { $null }
+        peakRssElapsed              = if ($memory.Contains($name)) { $memory[$name].Elapsed } else { $null }
+    }
+}
 
 $cpuName = ((Get-Content /proc/cpuinfo -ErrorAction SilentlyContinue | Select-String '^model name\s*:\s*(.+)$' | Select-Object -First 1).Matches.Groups[1].Value)
 Write-Host ''
 Write-Host "Embedding benchmark: $photoCount photos from $photos, batch $BatchSize, median of $Runs runs"
 Write-Host "Machine: $([Environment]::ProcessorCount) cores ($cpuName); load average $($loadBefore -join ' ') before, $($loadAfter -join ' ') after"
 Write-Host ''
-Write-Host ('{0,-52} {1,10} {2,9} {3,14}' -f '', 'images/s', 'x (a)', 'CPU ms/image')
-Write-Host ('{0,-52} {1,10:0.0} {2,9:0.00} {3,14:0.0}' -f '(a) engine inference only (tensors decoded before)', $a, 1, $inferenceCpu)
-Write-Host ('{0,-52} {1,10:0.0} {2,9:0.00} {3,14:0.0}' -f '(b) Get-ImageEmbedding end to end, fresh pwsh (cold)', $b, ($b / $a), $endToEndCpu)
-Write-Host ('{0,-52} {1,10:0.0} {2,9:0.00} {3,14:0.0}' -f '    the same, run again in that pwsh (warm)', $bWarm, ($bWarm / $a), $endToEndWarmCpu)
+Write-Host ('{0,-60} {1,10} {2,9} {3,14}' -f '', 'images/s', 'x (a)', 'CPU ms/image')
+foreach ($name in $Model) {
+    $s = $summary[$name]
+    Write-Host ('{0,-60} {1,10:0.0} {2,9:0.00} {3,14:0.0}' -f "$name (a) engine inference only (tensors decoded before)", $s.inferenceImagesPerSecond, 1, $s.inferenceCpuMsPerImage)
+    Write-Host ('{0,-60} {1,10:0.0} {2,9:0.00} {3,14:0.0}' -f "$name (b) Get-ImageEmbedding, fresh pwsh (cold)", $s.coldImagesPerSecond, ($s.coldImagesPerSecond / $s.inferenceImagesPerSecond), $s.coldCpuMsPerImage)
+    Write-Host ('{0,-60} {1,10:0.0} {2,9:0.00} {3,14:0.0}' -f "$name     the same, run again in that pwsh (warm)", $s.warmImagesPerSecond, ($s.warmImagesPerSecond / $s.inferenceImagesPerSecond), $s.warmCpuMsPerImage)
+}
 if ($null -ne $c) {
-    Write-Host ('{0,-52} {1,10:0.0} {2,9:0.00} {3,14}' -f '(c) torchvision ResNet18 + PIL (random weights)', $c, ($c / $a), '')
+    Write-Host ('{0,-60} {1,10:0.0}' -f '(c) torchvision ResNet18 + PIL (random weights)', $c)
 }
 Write-Host ''
-Write-Host ('(b) / (a) = {0:0.00} cold, {1:0.00} warm   target >= 0.80' -f ($b / $a), ($bWarm / $a))
-if ($null -ne $c) {
-    Write-Host ('(b) / (c) = {0:0.00} cold, {1:0.00} warm   target >= 1.60' -f ($b / $c), ($bWarm / $c))
-}
-Write-Host ('CPU per photo: decoding (read, decode, EXIF, thumbnail, resize, tensor; one thread) {0:0.0} ms, inference {1:0.0} ms' -f $decodeCpu, $inferenceCpu)
-if ($memory) {
-    Write-Host ('Peak RSS embedding {0:N0} photos: {1:0} MB   target < 1024 MB   {2} (wall {3})' -f $memory.Images, $memory.PeakMB, $(if ($memory.PeakMB -lt 1024) { 'met' } else { 'NOT met' }), $memory.Elapsed)
+$reference = $summary[$Model[0]]
+foreach ($name in $Model) {
+    $s = $summary[$name]
+    Write-Host "${name}:"
+    Write-Host ('  model load {0:0} ms; (b) / (a) = {1:0.00} cold, {2:0.00} warm (target >= 0.80); cold / warm = {3:0.00}' -f $s.loadMs, ($s.coldImagesPerSecond / $s.inferenceImagesPerSecond), ($s.warmImagesPerSecond / $s.inferenceImagesPerSecond), ($s.coldImagesPerSecond / $s.warmImagesPerSecond))
+    if ($null -ne $c) { Write-Host ('  (b) / (c) = {0:0.00} cold, {1:0.00} warm' -f ($s.coldImagesPerSecond / $c), ($s.warmImagesPerSecond / $c)) }
+    Write-Host ('  two-core bound 2 / ({0:0.0} + {1:0.0} ms) = {2:0.0} images/s; warm (b) = {3:0.00} x the bound' -f $decodeCpu, $s.inferenceCpuMsPerImage, $s.twoCoreBoundImagesPerSecond, ($s.warmImagesPerSecond / $s.twoCoreBoundImagesPerSecond))
+    if ($name -ne $Model[0]) { Write-Host ('  (a) = {0:0.00} x {1} (a)' -f ($s.inferenceImagesPerSecond / $reference.inferenceImagesPerSecond), $Model[0]) }
+    if ($null -ne $s.peakRssMB) { Write-Host ('  peak RSS embedding {0:N0} photos: {1:0} MB (wall {2})' -f ($photoCount * 10), $s.peakRssMB, $s.peakRssElapsed) }
 }
 
 $results = [ordered]@{
     photos = $photos; photoCount = $photoCount; batchSize = $BatchSize; runs = $Runs; cores = [Environment]::ProcessorCount
-    loadBefore = $loadBefore; loadAfter = $loadAfter
-    inferenceImagesPerSecond = $a; endToEndImagesPerSecond = $b; endToEndWarmImagesPerSecond = $bWarm; torchvisionImagesPerSecond = $c
-    endToEndOverInference = $b / $a; endToEndOverTorchvision = if ($null -ne $c) { $b / $c } else { $null }
-    decodeCpuMsPerImage = $decodeCpu; inferenceCpuMsPerImage = $inferenceCpu; endToEndCpuMsPerImage = $endToEndCpu; endToEndWarmCpuMsPerImage = $endToEndWarmCpu
-    peakRssMB = if ($memory) { $memory.PeakMB } else { $null }; peakRssImages = if ($memory) { $memory.Images } else { $null }
-    runsDetail = [ordered]@{ inference = $inference; endToEnd = $endToEnd; endToEndWarm = $endToEndWarm; torchvision = $torch; decode = $decode }
+    loadBefore = $loadBefore; loadAfter = $loadAfter; torchvisionImagesPerSecond = $c; decodeCpuMsPerImage = $decodeCpu
+    models = $summary
+    runsDetail = [ordered]@{ cases = $cases; torchvision = $torch; decode = $decode }
 }
 $outDirectory = New-Item -ItemType Directory -Force -Path (Join-Path $root 'out/bench')
 $results | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath (Join-Path $outDirectory 'embedding.json')

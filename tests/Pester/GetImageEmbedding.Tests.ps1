@@ -329,7 +329,21 @@ Describe 'Get-ImageEmbedding' {
     Context 'Models' {
         It 'completes -Model with the built-in names' {
             $line = 'Get-ImageEmbedding -Model Res'
-            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('ResNet18')
+            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('ResNet18', 'ResNet18-Int8')
+        }
+
+        It 'embeds with -Model ResNet18-Int8 close to ResNet18, and the cache keeps the two models apart' {
+            $cache = Join-Path $TestDrive 'int8-cache'
+            $float = Get-ImageEmbedding -LiteralPath $good, $good2 -Model ResNet18 -CachePath $cache
+            $verbose = Get-ImageEmbedding -LiteralPath $good, $good2 -Model ResNet18-Int8 -CachePath $cache -Verbose 4>&1
+            $int8 = @($verbose | Where-Object { $_ -is [GridTsne.ImageEmbedding] })
+            ($verbose | Where-Object { $_ -is [Management.Automation.VerboseRecord] -and $_.Message -match '\(0 from the cache' }) | Should -Not -BeNullOrEmpty
+            $int8.Model | Should -Be @('ResNet18-Int8', 'ResNet18-Int8')
+            $int8[0].Dimensions | Should -Be 512
+            for ($i = 0; $i -lt 2; $i++) {
+                $int8[$i].Vector | Should -Not -Be $float[$i].Vector
+                (Get-Cosine $float[$i].Vector $int8[$i].Vector) | Should -BeGreaterThan 0.95
+            }
         }
 
         It 'ends with one terminating error before any photo is read when <Case>' -TestCases @(

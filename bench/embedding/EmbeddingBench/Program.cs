@@ -5,7 +5,8 @@ using GridTsne.Engine.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
-// Usage: EmbeddingBench <inference|decode|pipeline> <models dir> <photo dir> [runs] [batch] [intra-op threads] [decoder threads]
+// Usage: EmbeddingBench <inference|decode|pipeline> <models dir> <photo dir> [runs] [batch] [intra-op threads] [decoder threads] [model]
+// A thread count of 0 takes the default; the model is a built-in name (the default model when omitted).
 // Prints one line of key=value pairs per run, for Invoke-EmbeddingBenchmark.ps1 to read.
 string mode = args[0];
 string modelsDirectory = args[1];
@@ -13,9 +14,10 @@ string[] photos = [.. Directory.GetFiles(args[2]).Order(StringComparer.Ordinal)]
 int runs = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 5;
 int batchSize = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : EmbeddingPipelineOptions.DefaultBatchSize;
 int intraOpThreads = args.Length > 5 ? int.Parse(args[5], CultureInfo.InvariantCulture) : 0;
-int decoderThreads = args.Length > 6 ? int.Parse(args[6], CultureInfo.InvariantCulture) : Environment.ProcessorCount;
+int decoderThreads = args.Length > 6 && int.Parse(args[6], CultureInfo.InvariantCulture) is > 0 and int threads ? threads : Environment.ProcessorCount;
+string model = args.Length > 7 ? args[7] : ModelCatalog.DefaultModelName;
 
-EmbeddingModelSpec spec = ModelCatalog.Load(modelsDirectory).Get(ModelCatalog.DefaultModelName);
+EmbeddingModelSpec spec = ModelCatalog.Load(modelsDirectory).Get(model);
 using ImageEmbedder embedder = ImageEmbedder.Open(spec, intraOpThreads);
 using var process = Process.GetCurrentProcess();
 
@@ -125,5 +127,5 @@ void Measure(string name, int images, Action work)
     process.Refresh();
     double cpu = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds;
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"mode={name} images={images} seconds={clock.Elapsed.TotalSeconds:0.000} imagesPerSecond={images / clock.Elapsed.TotalSeconds:0.00} cpuMsPerImage={cpu / images:0.00} batch={batchSize} intraOpThreads={embedder.IntraOpThreads}"));
+        $"mode={name} images={images} seconds={clock.Elapsed.TotalSeconds:0.000} imagesPerSecond={images / clock.Elapsed.TotalSeconds:0.00} cpuMsPerImage={cpu / images:0.00} batch={batchSize} intraOpThreads={embedder.IntraOpThreads} model={embedder.Name} loadMs={embedder.LoadTime.TotalMilliseconds:0}"));
 }

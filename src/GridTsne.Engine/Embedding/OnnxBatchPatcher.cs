@@ -9,26 +9,13 @@ namespace GridTsne.Engine.Embedding;
 /// </summary>
 public static class OnnxBatchPatcher
 {
-    // Field numbers from onnx.proto.
-    private const int ModelGraph = 7;
-    private const int GraphInitializer = 5;
-    private const int GraphInput = 11;
-    private const int GraphOutput = 12;
-    private const int GraphValueInfo = 13;
-    private const int TensorName = 8;
-    private const int ValueInfoType = 2;
-    private const int TypeTensor = 1;
-    private const int TensorTypeShape = 2;
-    private const int ShapeDim = 1;
-    private const int DimParam = 2;
-
     /// <summary>The name given to the symbolic batch dimension.</summary>
     public const string BatchDimensionName = "batch";
 
     /// <summary>Returns the model with dimension 0 of every graph input, output and intermediate value made symbolic.</summary>
     public static byte[] MakeBatchDimensionSymbolic(ReadOnlySpan<byte> model)
     {
-        return ProtobufWire.Rewrite(model, (field, payload) => field == ModelGraph ? PatchGraph(payload) : null);
+        return ProtobufWire.Rewrite(model, (field, payload) => field == OnnxFields.ModelGraph ? PatchGraph(payload) : null);
     }
 
     /// <summary>Patches <paramref name="sourcePath"/> into <paramref name="destinationPath"/> (written atomically).</summary>
@@ -53,11 +40,11 @@ public static class OnnxBatchPatcher
         var initializers = new HashSet<string>(StringComparer.Ordinal);
         ProtobufWire.ForEachField(graph, (field, tensor) =>
         {
-            if (field == GraphInitializer)
+            if (field == OnnxFields.GraphInitializer)
             {
                 ProtobufWire.ForEachField(tensor, (tensorField, value) =>
                 {
-                    if (tensorField == TensorName)
+                    if (tensorField == OnnxFields.TensorName)
                     {
                         initializers.Add(Encoding.UTF8.GetString(value));
                     }
@@ -68,21 +55,22 @@ public static class OnnxBatchPatcher
         return ProtobufWire.Rewrite(graph, (field, valueInfo) =>
         {
             // Intermediate shapes (value_info) carry the batch dimension too; left at 1 they would pin the output to 1.
-            if (field == GraphOutput || field == GraphValueInfo || (field == GraphInput && !initializers.Contains(ValueInfoName(valueInfo))))
+            if (field == OnnxFields.GraphOutput || field == OnnxFields.GraphValueInfo || (field == OnnxFields.GraphInput && !initializers.Contains(ValueInfoName(valueInfo))))
             {
-                return Descend(valueInfo, [ValueInfoType, TypeTensor, TensorTypeShape], SymbolicFirstDimension);
+                return Descend(valueInfo, [OnnxFields.ValueInfoType, OnnxFields.TypeTensor, OnnxFields.TensorTypeShape], SymbolicFirstDimension);
             }
 
             return null;
         });
     }
 
-    private static string ValueInfoName(ReadOnlySpan<byte> valueInfo)
+    /// <summary>The name of an encoded ValueInfoProto.</summary>
+    internal static string ValueInfoName(ReadOnlySpan<byte> valueInfo)
     {
         string name = string.Empty;
         ProtobufWire.ForEachField(valueInfo, (field, value) =>
         {
-            if (field == 1)
+            if (field == OnnxFields.ValueInfoName)
             {
                 name = Encoding.UTF8.GetString(value);
             }
@@ -107,14 +95,14 @@ public static class OnnxBatchPatcher
         bool first = true;
         return ProtobufWire.Rewrite(shape, (field, _) =>
         {
-            if (field != ShapeDim || !first)
+            if (field != OnnxFields.ShapeDimension || !first)
             {
                 return null;
             }
 
             first = false;
             using var dimension = new MemoryStream();
-            ProtobufWire.WriteLengthDelimited(dimension, DimParam, Encoding.UTF8.GetBytes(BatchDimensionName));
+            ProtobufWire.WriteLengthDelimited(dimension, OnnxFields.DimensionParam, Encoding.UTF8.GetBytes(BatchDimensionName));
             return dimension.ToArray();
         });
     }

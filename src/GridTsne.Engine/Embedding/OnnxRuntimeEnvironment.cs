@@ -42,6 +42,13 @@ internal static class OnnxRuntimeEnvironment
         return new InferenceSession(modelPath, options);
     }
 
+    /// <summary>Loads a model held in memory; the caller disposes the session.</summary>
+    public static InferenceSession CreateSession(byte[] model, SessionOptions options)
+    {
+        EnsureCreated();
+        return new InferenceSession(model, options);
+    }
+
     /// <summary>Options for one run; setting <see cref="RunOptions.Terminate"/> aborts a run in progress.</summary>
     public static RunOptions CreateRunOptions()
     {

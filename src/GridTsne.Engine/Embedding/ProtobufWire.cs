@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace GridTsne.Engine.Embedding;
 
 /// <summary>
@@ -14,6 +16,12 @@ internal static class ProtobufWire
     /// <summary>Visits one field; <paramref name="payload"/> is empty unless the field is length-delimited.</summary>
     public delegate void FieldVisitor(int fieldNumber, ReadOnlySpan<byte> payload);
 
+    /// <summary>
+    /// Visits one field with its value: <paramref name="value"/> holds a varint, or the bits of a fixed32 or
+    /// fixed64; <paramref name="payload"/> is empty unless the field is length-delimited.
+    /// </summary>
+    public delegate void ValueVisitor(int fieldNumber, int wireType, ulong value, ReadOnlySpan<byte> payload);
+
     /// <summary>Returns a new payload for a length-delimited field, or null to keep it as it is.</summary>
     public delegate byte[]? FieldRewriter(int fieldNumber, ReadOnlySpan<byte> payload);
 
@@ -26,6 +34,45 @@ internal static class ProtobufWire
             ReadOnlySpan<byte> payload = SkipValue(message, ref position, wire);
             visit(field, wire == WireLengthDelimited ? payload : ReadOnlySpan<byte>.Empty);
         }
+    }
+
+    public static void ForEachValue(ReadOnlySpan<byte> message, ValueVisitor visit)
+    {
+        int position = 0;
+        while (position < message.Length)
+        {
+            (int field, int wire) = ReadTag(message, ref position);
+            ReadOnlySpan<byte> value = SkipValue(message, ref position, wire);
+            switch (wire)
+            {
+                case WireVarint:
+                    int start = 0;
+                    visit(field, wire, ReadVarint(value, ref start), ReadOnlySpan<byte>.Empty);
+                    break;
+                case WireFixed32:
+                    visit(field, wire, BinaryPrimitives.ReadUInt32LittleEndian(value), ReadOnlySpan<byte>.Empty);
+                    break;
+                case WireFixed64:
+                    visit(field, wire, BinaryPrimitives.ReadUInt64LittleEndian(value), ReadOnlySpan<byte>.Empty);
+                    break;
+                default:
+                    visit(field, wire, 0, value);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Reads the varints of a packed repeated field.</summary>
+    public static List<long> ReadPackedVarints(ReadOnlySpan<byte> payload)
+    {
+        var values = new List<long>();
+        int position = 0;
+        while (position < payload.Length)
+        {
+            values.Add((long)ReadVarint(payload, ref position));
+        }
+
+        return values;
     }
 
     public static byte[] Rewrite(ReadOnlySpan<byte> message, FieldRewriter rewrite)
@@ -62,6 +109,14 @@ internal static class ProtobufWire
     {
         WriteVarint(output, ((ulong)fieldNumber << 3) | WireVarint);
         WriteVarint(output, value);
+    }
+
+    public static void WriteFixed32Field(Stream output, int fieldNumber, uint value)
+    {
+        WriteVarint(output, ((ulong)fieldNumber << 3) | WireFixed32);
+        Span<byte> bytes = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes, value);
+        output.Write(bytes);
     }
 
     private static (int Field, int Wire) ReadTag(ReadOnlySpan<byte> message, ref int position)

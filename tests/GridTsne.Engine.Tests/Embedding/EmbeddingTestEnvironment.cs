@@ -115,13 +115,13 @@ internal static class TestImages
     private static byte Lerp(byte a, byte b, float t) => (byte)Math.Round(a + ((b - a) * t));
 }
 
-/// <summary>The built-in ResNet18, loaded once for every test class in the collection.</summary>
+/// <summary>The built-in fp32 ResNet18 (whatever the default model), loaded once for every test class in the collection.</summary>
 public sealed class ResNet18Fixture : IDisposable
 {
     public ResNet18Fixture()
     {
         Catalog = ModelCatalog.Load(TestPaths.ModelsDirectory);
-        Spec = Catalog.Get(ModelCatalog.DefaultModelName);
+        Spec = Catalog.Get("ResNet18");
         Embedder = ImageEmbedder.Open(Spec);
     }
 

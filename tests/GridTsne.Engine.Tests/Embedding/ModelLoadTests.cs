@@ -14,7 +14,7 @@ public sealed class ModelLoadTests : IDisposable
     public void The_catalog_lists_ResNet18_with_its_preprocessing()
     {
         ModelCatalog catalog = ModelCatalog.Load(TestPaths.ModelsDirectory);
-        Assert.Equal(["ResNet18"], catalog.Names);
+        Assert.Equal(["ResNet18", "ResNet18-Int8"], catalog.Names);
         EmbeddingModelSpec spec = catalog.Get("resnet18");
         Assert.True(spec.IsBuiltIn);
         Assert.Equal(ChannelOrder.BGR, spec.Preprocessing.ChannelOrder);
@@ -38,7 +38,7 @@ public sealed class ModelLoadTests : IDisposable
         var error = Assert.Throws<ModelLoadException>(() => ModelCatalog.Load(_temp.Path));
         Assert.Equal(ModelLoadFailure.CatalogUnreadable, error.Failure);
         Assert.Empty(ModelCatalog.TryReadNames(_temp.Path));
-        Assert.Equal(["ResNet18"], ModelCatalog.TryReadNames(TestPaths.ModelsDirectory));
+        Assert.Equal(["ResNet18", "ResNet18-Int8"], ModelCatalog.TryReadNames(TestPaths.ModelsDirectory));
     }
 
     [Fact]
@@ -50,12 +50,14 @@ public sealed class ModelLoadTests : IDisposable
         Assert.Contains("build.ps1", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void A_built_in_file_that_fails_its_hash_is_never_used()
+    [Theory]
+    [InlineData("ResNet18")]
+    [InlineData("ResNet18-Int8")]
+    public void A_built_in_file_that_fails_its_hash_is_never_used(string model)
     {
         // A working model, but not the one the catalog vouches for.
-        string impostor = TinyOnnxModels.Identity(_temp.File("resnet18.onnx"), TinyOnnxModels.Float, "N", 3, 224, 224);
-        EmbeddingModelSpec spec = ModelCatalog.Load(TestPaths.ModelsDirectory).Get("ResNet18") with { FilePath = impostor };
+        string impostor = TinyOnnxModels.Identity(_temp.File("model.onnx"), TinyOnnxModels.Float, "N", 3, 224, 224);
+        EmbeddingModelSpec spec = ModelCatalog.Load(TestPaths.ModelsDirectory).Get(model) with { FilePath = impostor };
         var error = Assert.Throws<ModelLoadException>(() => ImageEmbedder.Open(spec));
         Assert.Equal(ModelLoadFailure.HashMismatch, error.Failure);
         Assert.Contains("build.ps1", error.Message, StringComparison.Ordinal);
