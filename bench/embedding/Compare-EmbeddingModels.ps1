@@ -94,24 +94,24 @@ $results = foreach ($set in $sets) {
         continue
     }
     $layout = { param($Embeddings, $LayoutSeed) $Embeddings | Invoke-Tsne -Seed $LayoutSeed | Resolve-GridAssignment | Measure-GridQuality -Label $set.Label }
-    $reference = & $layout $referenceEmbeddings $Seed
-    $candidate = & $layout $candidateEmbeddings $Seed
+    $referenceQuality = & $layout $referenceEmbeddings $Seed
+    $candidateQuality = & $layout $candidateEmbeddings $Seed
     # The noise floor: the reference model's own layout with the next seed.
-    $reseeded = & $layout $referenceEmbeddings ($Seed + 1)
-    $dpqDifference = $candidate.Dpq16 - $reference.Dpq16
-    $labelDifference = $candidate.LabelAgreement - $reference.LabelAgreement
+    $reseededQuality = & $layout $referenceEmbeddings ($Seed + 1)
+    $dpqDifference = $candidateQuality.Dpq16 - $referenceQuality.Dpq16
+    $labelDifference = $candidateQuality.LabelAgreement - $referenceQuality.LabelAgreement
     [pscustomobject]@{
         Set                 = $set.Name
         Photos              = $referenceEmbeddings.Count
         "Overlap$Neighbors" = [math]::Round($overlap, 4)
-        Dpq16Reference      = [math]::Round($reference.Dpq16, 4)
-        Dpq16Candidate      = [math]::Round($candidate.Dpq16, 4)
+        Dpq16Reference      = [math]::Round($referenceQuality.Dpq16, 4)
+        Dpq16Candidate      = [math]::Round($candidateQuality.Dpq16, 4)
         Dpq16Difference     = [math]::Round($dpqDifference, 4)
-        Dpq16SeedSpread     = [math]::Round($reseeded.Dpq16 - $reference.Dpq16, 4)
-        LabelsReference     = [math]::Round($reference.LabelAgreement, 4)
-        LabelsCandidate     = [math]::Round($candidate.LabelAgreement, 4)
+        Dpq16SeedSpread     = [math]::Round($reseededQuality.Dpq16 - $referenceQuality.Dpq16, 4)
+        LabelsReference     = [math]::Round($referenceQuality.LabelAgreement, 4)
+        LabelsCandidate     = [math]::Round($candidateQuality.LabelAgreement, 4)
         LabelsDifference    = [math]::Round($labelDifference, 4)
-        LabelsSeedSpread    = [math]::Round($reseeded.LabelAgreement - $reference.LabelAgreement, 4)
+        LabelsSeedSpread    = [math]::Round($reseededQuality.LabelAgreement - $referenceQuality.LabelAgreement, 4)
         Accepted            = $overlap -ge 0.9 -and [math]::Abs($dpqDifference) -le 0.005 -and [math]::Abs($labelDifference) -le 0.01
     }
 }
