@@ -94,3 +94,35 @@ try { Get-ImageEmbedding -LiteralPath '$photo' -ErrorAction Stop; 'embedded' } c
         (Get-FileHash -LiteralPath $model -Algorithm SHA256).Hash | Should -Be $catalog.models[0].sha256.ToUpperInvariant()
     }
 }
+
+Describe 'Built-in int8 model rebuild' {
+    BeforeAll {
+        $script:catalog = Get-Content -Raw (Join-Path $repositoryRoot 'models/models.json') | ConvertFrom-Json
+        $script:int8 = $catalog.models.Where({ $_.PSObject.Properties['quantization'] })[0]
+        $script:model = Join-Path $repositoryRoot "models/$($int8.file)"
+        $script:backup = "$model.test-backup"
+        Copy-Item -LiteralPath $model -Destination $backup
+    }
+
+    AfterAll {
+        Move-Item -LiteralPath $backup -Destination $model -Force
+    }
+
+    It 'refuses a corrupted int8 model at run time and quantizes it again, to the same bytes, on the next build' {
+        $bytes = [System.IO.File]::ReadAllBytes($backup)
+        $bytes[$bytes.Length - 1000] = $bytes[$bytes.Length - 1000] -bxor 0xFF
+        [System.IO.File]::WriteAllBytes($model, $bytes)
+        $run = Invoke-ChildPwsh @"
+Import-Module '$manifest'
+try { Get-ImageEmbedding -LiteralPath '$photo' -Model $($int8.name) -ErrorAction Stop; 'embedded' } catch { "error: `$(`$_.FullyQualifiedErrorId): `$(`$_.Exception.Message)" }
+"@
+        ($run.Output -join "`n") | Should -Not -Match 'embedded'
+        ($run.Output -join "`n") | Should -Match 'ModelHashMismatch.*SHA-256'
+
+        $pwsh = (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source
+        $output = & $pwsh -NoProfile -NonInteractive -File (Join-Path $repositoryRoot 'build.ps1') Build 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($output -join "`n")
+        ($output -join "`n") | Should -Match 'Quantizing ResNet18 to int8'
+        (Get-FileHash -LiteralPath $model -Algorithm SHA256).Hash | Should -Be $int8.sha256.ToUpperInvariant()
+    }
+}
