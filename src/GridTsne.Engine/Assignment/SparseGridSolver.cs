@@ -1,3 +1,5 @@
+using GridTsne.Engine.Parallelism;
+
 namespace GridTsne.Engine.Assignment;
 
 /// <summary>How a sparse solve went: the solution, its proven optimality gap and the work it took.</summary>
@@ -386,7 +388,7 @@ internal static class SparseGridSolver<TCost>
         int[] cells, double[] values, int[] counts, CancellationToken token)
     {
         int k = LazyGridAssignment<TCost>.ExpansionSize;
-        ForRows(x.Length, token, (from, to) =>
+        new FixedParallel(Environment.ProcessorCount, token).For(x.Length, ParallelChunk, (from, to) =>
         {
             for (int i = from; i < to; i++)
             {
@@ -416,7 +418,7 @@ internal static class SparseGridSolver<TCost>
         double[] foundValue = new double[n * k];
         int[] foundCount = new int[n];
         double[] coverage = new double[n];
-        ForRows(n, token, (from, to) =>
+        new FixedParallel(Environment.ProcessorCount, token).For(n, ParallelChunk, (from, to) =>
         {
             for (int i = from; i < to; i++)
             {
@@ -449,15 +451,5 @@ internal static class SparseGridSolver<TCost>
 
             assignment.Augment(free[k]);
         }
-    }
-
-    private static void ForRows(int n, CancellationToken token, Action<int, int> body)
-    {
-        int chunks = (n + ParallelChunk - 1) / ParallelChunk;
-        Parallel.For(0, chunks, new ParallelOptions { CancellationToken = token }, chunk =>
-        {
-            int from = chunk * ParallelChunk;
-            body(from, Math.Min(n, from + ParallelChunk));
-        });
     }
 }
