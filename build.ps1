@@ -42,6 +42,10 @@ param(
 
     [switch] $SkipPesterTests,
 
+    # Build: the folder with models.json where the built-in models are verified and restored; models/ by
+    # default. The tests point it at a copy, so that they never touch the checkout's models.
+    [string] $ModelsPath,
+
     # Package: the project's home page, written into the packaged manifest as PSData.ProjectUri. By default
     # the https address of the git remote 'origin', when there is one.
     [uri] $ProjectUri
@@ -52,7 +56,7 @@ Set-StrictMode -Version Latest
 
 $Root = $PSScriptRoot
 $OutDir = Join-Path $Root 'out'
-$ModelsDir = Join-Path $Root 'models'
+$ModelsDir = if ($ModelsPath) { (Resolve-Path -LiteralPath $ModelsPath).ProviderPath } else { Join-Path $Root 'models' }
 $PesterVersion = '5.7.1'
 $Manifest = Import-PowerShellDataFile (Join-Path $Root 'GridTsne.psd1')
 # The pwsh executable for child processes (the dotnet global tool's process is 'dotnet', not pwsh).

@@ -148,7 +148,7 @@
     requestRender();
   }
 
-  function zoomCentre() {
+  function zoomCenter() {
     return lastPointer || { x: viewWidth / 2, y: viewHeight / 2 };
   }
 
@@ -530,7 +530,7 @@
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey) { return; }
-    var centre = zoomCentre();
+    var centre = zoomCenter();
     var step = Math.max(40, Math.min(viewWidth, viewHeight) / 5);
     switch (event.key) {
       case '+': case '=': zoomAt(ZOOM_STEP, centre.x, centre.y); break;
@@ -657,6 +657,7 @@
         });
       }),
       transform: Object.freeze({ scale: scale, x: offsetX, y: offsetY }),
+      openPending: pendingOpen !== null,
       query: query,
       highlighted: matches.length,
       hovered: hovered < 0 ? null : Object.freeze({ row: cellRow[hovered], column: cellColumn[hovered], name: cellName[hovered] })
