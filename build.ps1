@@ -278,8 +278,10 @@ function Invoke-Package {
     Copy-Licenses (New-Item -ItemType Directory -Force -Path (Join-Path $target 'licenses'))
     Copy-Item -LiteralPath (Join-Path $Root 'bin') -Destination $target -Recurse
     Copy-Item -LiteralPath (Join-Path $Root 'en-US') -Destination $target -Recurse
-    # Native ONNX Runtime for the desktop platforms only (ONNX Runtime 1.31 publishes no osx-x64 build).
-    $keep = 'linux-x64', 'win-x64', 'osx-arm64'
+    # Native ONNX Runtime for the platforms in GridTsne.csproj's ModuleNativeRids, the one list of them; a
+    # runtimes folder that an earlier build with another list left in bin/ stays out.
+    $project = [xml](Get-Content -Raw (Join-Path $Root 'src/GridTsne/GridTsne.csproj'))
+    $keep = @($project.Project.PropertyGroup.ModuleNativeRids) -split ';' | Where-Object { $_ }
     Get-ChildItem -LiteralPath (Join-Path $target 'bin/deps/runtimes') -Directory |
         Where-Object Name -NotIn $keep | Remove-Item -Recurse -Force
     Get-ChildItem -LiteralPath $target -Recurse -Filter '*.pdb' | Remove-Item -Force
