@@ -10,8 +10,8 @@ namespace GridTsne.Engine.Assignment;
 /// </summary>
 internal struct PriceBlock
 {
-    public double CentreColumn;
-    public double CentreRow;
+    public double CenterColumn;
+    public double CenterRow;
 
     /// <summary>Offsets of the first and last cell centres from the centre (LowColumn ≤ 0 ≤ HighColumn).</summary>
     public double LowColumn;
@@ -189,11 +189,11 @@ internal sealed class PriceIndex<TCost>
         if (Vector<double>.Count == 1 << LeafLevel && columnEnd - columnStart == Vector<double>.Count)
         {
             // A full leaf row is one vector: evaluate four cells at once and insert only those below the bound.
-            Vector<double> dx = new Vector<double>(px - _lattice.CentreX(columnStart)) - (LaneOffsets * _lattice.SpacingX);
+            Vector<double> dx = new Vector<double>(px - _lattice.CenterX(columnStart)) - (LaneOffsets * _lattice.SpacingX);
             for (int r = by << LeafLevel; r < rowEnd; r++)
             {
                 int rowBase = (r * _columns) + columnStart;
-                Vector<double> value = TCost.Of(dx, new Vector<double>(py - _lattice.CentreY(r))) - new Vector<double>(prices, rowBase);
+                Vector<double> value = TCost.Of(dx, new Vector<double>(py - _lattice.CenterY(r))) - new Vector<double>(prices, rowBase);
                 double bound = Math.Min(found.Bound, threshold);
                 if (!Vector.LessThanAny(value, new Vector<double>(bound)))
                 {
@@ -214,11 +214,11 @@ internal sealed class PriceIndex<TCost>
 
         for (int r = by << LeafLevel; r < rowEnd; r++)
         {
-            double dy = py - _lattice.CentreY(r);
+            double dy = py - _lattice.CenterY(r);
             int rowBase = r * _columns;
             for (int c = columnStart; c < columnEnd; c++)
             {
-                double value = TCost.Of(px - _lattice.CentreX(c), dy) - prices[rowBase + c];
+                double value = TCost.Of(px - _lattice.CenterX(c), dy) - prices[rowBase + c];
                 if (value < Math.Min(found.Bound, threshold))
                 {
                     found.Push(value, rowBase + c);
@@ -240,14 +240,14 @@ internal sealed class PriceIndex<TCost>
             int height = rowEnd - rowStart;
             double centreRow = (rowStart + rowEnd - 1) / 2.0;
             double spacingY = _lattice.SpacingY;
-            AxisMoments(height, spacingY, out double meanS2, out double sumS2, out double sumS2Centred);
+            AxisMoments(height, spacingY, out double meanS2, out double sumS2, out double sumS2Centered);
             for (int bx = 0; bx < across; bx++)
             {
                 int columnStart = bx * size, columnEnd = Math.Min(_columns, columnStart + size);
                 int width = columnEnd - columnStart;
                 double centreColumn = (columnStart + columnEnd - 1) / 2.0;
                 double spacingX = _lattice.SpacingX;
-                AxisMoments(width, spacingX, out double meanT2, out double sumT2, out double sumT2Centred);
+                AxisMoments(width, spacingX, out double meanT2, out double sumT2, out double sumT2Centered);
 
                 // Least squares with the regressors 1, t, t² − mean, s, s² − mean: orthogonal on a full
                 // rectangle of cells, so each coefficient is a separate projection.
@@ -273,8 +273,8 @@ internal sealed class PriceIndex<TCost>
                 double mean = sum / (width * height);
                 double slopeColumn = sumT2 > 0 ? sumT / (sumT2 * height) : 0;
                 double slopeRow = sumS2 > 0 ? sumS / (sumS2 * width) : 0;
-                double curvatureColumn = sumT2Centred > 1e-9 ? sumTT / (sumT2Centred * height) : 0;
-                double curvatureRow = sumS2Centred > 1e-9 ? sumSS / (sumS2Centred * width) : 0;
+                double curvatureColumn = sumT2Centered > 1e-9 ? sumTT / (sumT2Centered * height) : 0;
+                double curvatureRow = sumS2Centered > 1e-9 ? sumSS / (sumS2Centered * width) : 0;
                 double offset = mean - (curvatureColumn * meanT2) - (curvatureRow * meanS2);
 
                 double residual = double.NegativeInfinity;
@@ -293,8 +293,8 @@ internal sealed class PriceIndex<TCost>
 
                 blocks[(by * across) + bx] = new PriceBlock
                 {
-                    CentreColumn = _lattice.OriginX + (centreColumn * spacingX),
-                    CentreRow = _lattice.OriginY + (centreRow * spacingY),
+                    CenterColumn = _lattice.OriginX + (centreColumn * spacingX),
+                    CenterRow = _lattice.OriginY + (centreRow * spacingY),
                     LowColumn = (columnStart - centreColumn) * spacingX,
                     HighColumn = (columnEnd - 1 - centreColumn) * spacingX,
                     LowRow = (rowStart - centreRow) * spacingY,
@@ -313,7 +313,7 @@ internal sealed class PriceIndex<TCost>
     }
 
     /// <summary>For offsets t = (i − (n−1)/2)·spacing, i &lt; n: mean t², Σ t², Σ (t² − mean)².</summary>
-    private static void AxisMoments(int n, double spacing, out double meanSquare, out double sumSquare, out double sumCentredSquare)
+    private static void AxisMoments(int n, double spacing, out double meanSquare, out double sumSquare, out double sumCenteredSquare)
     {
         double centre = (n - 1) / 2.0;
         sumSquare = 0;
@@ -324,12 +324,12 @@ internal sealed class PriceIndex<TCost>
         }
 
         meanSquare = sumSquare / n;
-        sumCentredSquare = 0;
+        sumCenteredSquare = 0;
         for (int i = 0; i < n; i++)
         {
             double t = (i - centre) * spacing;
             double d = (t * t) - meanSquare;
-            sumCentredSquare += d * d;
+            sumCenteredSquare += d * d;
         }
     }
 }

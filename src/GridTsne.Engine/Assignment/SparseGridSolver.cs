@@ -297,10 +297,10 @@ internal static class SparseGridSolver<TCost>
         double[] fine = new double[to.CellCount];
         for (int r = 0; r < to.Rows; r++)
         {
-            Locate((to.CentreY(r) - from.OriginY) / from.SpacingY, from.Rows, out int r0, out double wr);
+            Locate((to.CenterY(r) - from.OriginY) / from.SpacingY, from.Rows, out int r0, out double wr);
             for (int c = 0; c < to.Columns; c++)
             {
-                Locate((to.CentreX(c) - from.OriginX) / from.SpacingX, from.Columns, out int c0, out double wc);
+                Locate((to.CenterX(c) - from.OriginX) / from.SpacingX, from.Columns, out int c0, out double wc);
                 int r1 = Math.Min(r0 + 1, from.Rows - 1), c1 = Math.Min(c0 + 1, from.Columns - 1);
                 double top = ((1 - wc) * coarse[(r0 * from.Columns) + c0]) + (wc * coarse[(r0 * from.Columns) + c1]);
                 double bottom = ((1 - wc) * coarse[(r1 * from.Columns) + c0]) + (wc * coarse[(r1 * from.Columns) + c1]);

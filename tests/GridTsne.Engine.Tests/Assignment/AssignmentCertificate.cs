@@ -20,7 +20,7 @@ internal static class AssignmentCertificate
     {
         int n = x.Length;
         int rows = result.Shape.Rows, columns = result.Shape.Columns, cellCount = rows * columns;
-        double[] px = ScaleOntoCentres(x, columns), py = ScaleOntoCentres(y, rows);
+        double[] px = ScaleOntoCenters(x, columns), py = ScaleOntoCenters(y, rows);
         for (int i = 0; i < n; i++)
         {
             Assert.True(Math.Abs(px[i] - result.ScaledX[i]) <= 1e-9 * columns && Math.Abs(py[i] - result.ScaledY[i]) <= 1e-9 * rows,
@@ -94,7 +94,7 @@ internal static class AssignmentCertificate
     }
 
     /// <summary>Min-max scaling onto the centres 0 … count − 1, the middle when all values are equal.</summary>
-    private static double[] ScaleOntoCentres(double[] values, int count)
+    private static double[] ScaleOntoCenters(double[] values, int count)
     {
         double min = values.Min(), max = values.Max();
         return values.Select(value => max > min ? (value - min) / (max - min) * (count - 1) : (count - 1) / 2.0).ToArray();

@@ -78,9 +78,9 @@ public class GridAssignerTests
         var random = new Random(2);
         double[] x = Enumerable.Range(0, 2500).Select(_ => random.NextDouble()).ToArray();
         double[] y = Enumerable.Range(0, 2500).Select(_ => random.NextDouble()).ToArray();
-        using var cancelled = new CancellationTokenSource();
-        cancelled.Cancel();
-        Assert.ThrowsAny<OperationCanceledException>(() => GridAssigner.Assign(x, y, GridShape.ForCount(2500), AssignmentCost.SquaredEuclidean, AssignmentMethod.Dense, null, cancelled.Token));
+        using var canceled = new CancellationTokenSource();
+        canceled.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => GridAssigner.Assign(x, y, GridShape.ForCount(2500), AssignmentCost.SquaredEuclidean, AssignmentMethod.Dense, null, canceled.Token));
     }
 
     private static double Cost(GridAssignmentResult result, int point, int cell, AssignmentCost cost)

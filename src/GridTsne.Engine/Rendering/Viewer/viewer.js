@@ -482,14 +482,14 @@
     }
   });
 
-  function endPointer(event, cancelled) {
+  function endPointer(event, canceled) {
     if (!pointers.has(event.pointerId)) { return; }
     pointers.delete(event.pointerId);
     if (pointers.size < 2) { pinch = null; }
     if (pointers.size === 0) {
       canvas.classList.remove('dragging');
       var point = canvasPoint(event);
-      if (!cancelled && press && !press.moved) {
+      if (!canceled && press && !press.moved) {
         var index = cellAtPoint(point.x, point.y);
         if (index >= 0) { scheduleOpen(index); }
       }
