@@ -66,9 +66,9 @@ BeforeAll {
     function Get-WindowHandles { @(Invoke-WebDriver $browser GET '/window/handles') }
     function Wait-NewWindowUrl {
         # The viewer opens a photo after the double-click delay; returns the new tab's URL and closes it.
-        $deadline = [DateTime]::UtcNow.AddSeconds(10)
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
         while (($handles = Get-WindowHandles).Count -lt 2) {
-            if ([DateTime]::UtcNow -gt $deadline) { throw 'No tab opened within 10 s.' }
+            if ([DateTime]::UtcNow -gt $deadline) { throw 'No tab opened within 30 s.' }
             Start-Sleep -Milliseconds 50
         }
         $other = $handles | Where-Object { $_ -ne $mainWindow } | Select-Object -First 1
