@@ -78,17 +78,60 @@ public static class GridLayoutQuality
         int dimensions = vectors.Length / count;
         int[] rowArray = rows.ToArray();
         int[] columnArray = columns.ToArray();
-        var parallel = new FixedParallel(Environment.ProcessorCount, cancellation);
-        int chunks = FixedParallel.ChunkCount(count, ItemsPerChunk);
+        int[] everyItem = new int[count];
+        for (int item = 0; item < count; item++)
+        {
+            everyItem[item] = item;
+        }
 
-        // Per chunk of items: the sums over its items of the average distance to the first k items in each
-        // order (index k-1), plus its share of the nearest-neighbour sums. Combined in chunk order below,
-        // so the scores are the same bits whatever the thread count.
+        Sums sums = Accumulate(vectors, dimensions, rowArray, columnArray, everyItem, cancellation);
+        double dpq = DistancePreservation(sums, count);
+        double meanNearest = Sum(sums.Nearest) / count;
+        double meanGridNeighbour = MeanGridNeighbourDistance(vectors.Span, dimensions, rowArray, columnArray);
+        double ratio = meanGridNeighbour > 0 ? meanNearest / meanGridNeighbour : 1;
+
+        double? agreement = null, randomAgreement = null;
+        if (labels is not null)
+        {
+            (agreement, randomAgreement) = LabelScores(labels, rowArray, columnArray);
+        }
+
+        return new GridLayoutScores(dpq, ratio, agreement, randomAgreement);
+    }
+
+    /// <summary>
+    /// DPQ16 with the averages over items taken over <paramref name="queryItems"/> only: O(Q·N log N), so that
+    /// two layouts of the same items can be compared on a fixed sample when N is too large to score exactly.
+    /// With every item as a query it equals <see cref="Measure"/>'s DPQ16.
+    /// </summary>
+    internal static double EstimateDpq(ReadOnlyMemory<float> vectors, int count, int[] rows, int[] columns, int[] queryItems, CancellationToken cancellation)
+    {
+        if (count < 2 || queryItems.Length == 0)
+        {
+            return 1;
+        }
+
+        Sums sums = Accumulate(vectors, vectors.Length / count, rows, columns, queryItems, cancellation);
+        return DistancePreservation(sums, count);
+    }
+
+    /// <summary>
+    /// Per chunk of query items: the sums over its items of the average distance to the first k items in each
+    /// order (index k-1), plus its share of the pair and nearest-neighbour sums. Combined in chunk order by the
+    /// callers, so the scores are the same bits whatever the thread count.
+    /// </summary>
+    private sealed record Sums(double[][] FeatureOrder, double[][] GridOrder, double[] Pairs, double[] Nearest, int Queries);
+
+    private static Sums Accumulate(ReadOnlyMemory<float> vectors, int dimensions, int[] rowArray, int[] columnArray, int[] queryItems, CancellationToken cancellation)
+    {
+        int count = rowArray.Length;
+        var parallel = new FixedParallel(Environment.ProcessorCount, cancellation);
+        int chunks = FixedParallel.ChunkCount(queryItems.Length, ItemsPerChunk);
         var featureOrderSums = new double[chunks][];
         var gridOrderSums = new double[chunks][];
         var pairSums = new double[chunks];
         var nearestSums = new double[chunks];
-        parallel.For(count, ItemsPerChunk, (start, end) =>
+        parallel.For(queryItems.Length, ItemsPerChunk, (start, end) =>
         {
             int chunk = start / ItemsPerChunk;
             var featureSums = new double[count - 1];
@@ -98,8 +141,9 @@ public static class GridLayoutQuality
             var gridKeys = new ulong[count - 1];
             double pairSum = 0, nearestSum = 0;
             ReadOnlySpan<float> all = vectors.Span;
-            for (int item = start; item < end; item++)
+            for (int query = start; query < end; query++)
             {
+                int item = queryItems[query];
                 ReadOnlySpan<float> own = all.Slice(item * dimensions, dimensions);
                 int other = 0;
                 for (int j = 0; j < count; j++)
@@ -134,19 +178,7 @@ public static class GridLayoutQuality
             nearestSums[chunk] = nearestSum;
         });
 
-        double meanDistance = Sum(pairSums) / ((double)count * (count - 1));
-        double dpq = DistancePreservation(featureOrderSums, gridOrderSums, count, meanDistance);
-        double meanNearest = Sum(nearestSums) / count;
-        double meanGridNeighbour = MeanGridNeighbourDistance(vectors.Span, dimensions, rowArray, columnArray);
-        double ratio = meanGridNeighbour > 0 ? meanNearest / meanGridNeighbour : 1;
-
-        double? agreement = null, randomAgreement = null;
-        if (labels is not null)
-        {
-            (agreement, randomAgreement) = LabelScores(labels, rowArray, columnArray);
-        }
-
-        return new GridLayoutScores(dpq, ratio, agreement, randomAgreement);
+        return new Sums(featureOrderSums, gridOrderSums, pairSums, nearestSums, queryItems.Length);
     }
 
     private static void AddPrefixAverages(ReadOnlySpan<float> ordered, Span<double> sums)
@@ -181,8 +213,9 @@ public static class GridLayoutQuality
         return total;
     }
 
-    private static double DistancePreservation(double[][] featureOrderSums, double[][] gridOrderSums, int count, double meanDistance)
+    private static double DistancePreservation(Sums sums, int count)
     {
+        double meanDistance = Sum(sums.Pairs) / ((double)sums.Queries * (count - 1));
         if (meanDistance <= 0)
         {
             return 1; // All items are identical: every layout preserves their (zero) distances.
@@ -192,14 +225,14 @@ public static class GridLayoutQuality
         for (int k = 0; k < count - 1; k++)
         {
             double featureMean = 0, gridMean = 0;
-            for (int chunk = 0; chunk < featureOrderSums.Length; chunk++)
+            for (int chunk = 0; chunk < sums.FeatureOrder.Length; chunk++)
             {
-                featureMean += featureOrderSums[chunk][k];
-                gridMean += gridOrderSums[chunk][k];
+                featureMean += sums.FeatureOrder[chunk][k];
+                gridMean += sums.GridOrder[chunk][k];
             }
 
-            featureNorm += Math.Pow(Gain(featureMean / count, meanDistance), DpqExponent);
-            gridNorm += Math.Pow(Gain(gridMean / count, meanDistance), DpqExponent);
+            featureNorm += Math.Pow(Gain(featureMean / sums.Queries, meanDistance), DpqExponent);
+            gridNorm += Math.Pow(Gain(gridMean / sums.Queries, meanDistance), DpqExponent);
         }
 
         // The p-th roots cancel in the ratio's p-th power; take the root of the ratio once.
