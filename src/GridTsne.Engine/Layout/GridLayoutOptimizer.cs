@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using GridTsne.Engine.Assignment;
 using GridTsne.Engine.Parallelism;
 using GridTsne.Engine.Quality;
@@ -333,6 +333,7 @@ public static class GridLayoutOptimizer
             }
 
             /// <summary>Reassigns the items of <paramref name="group"/>'s cells among those cells, at least total cost.</summary>
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: tier-0 code would run for seconds
             private void Swap(Span<int> group)
             {
                 if (group.Length < 2)
@@ -361,8 +362,7 @@ public static class GridLayoutOptimizer
                     ReadOnlySpan<float> vector = vectors.Slice(_groupItems[i] * dimensions, dimensions);
                     for (int j = 0; j < group.Length; j++)
                     {
-                        float distance = TensorPrimitives.Distance(vector, run._map[group[j]]);
-                        _costs[(i * group.Length) + j] = (double)distance * distance;
+                        _costs[(i * group.Length) + j] = FeatureDistance.Squared(vector, run._map[group[j]]);
                     }
                 }
 

@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using GridTsne.Engine.Parallelism;
 
 namespace GridTsne.Engine.Layout;
@@ -111,6 +111,7 @@ internal sealed class NeighborhoodRefiner
     }
 
     /// <summary>Tries every swap with both cells in rows [top, bottom) × columns [left, right).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private long RefineTile(int top, int left, int bottom, int right)
     {
         long moves = 0;
@@ -166,6 +167,7 @@ internal sealed class NeighborhoodRefiner
     }
 
     /// <summary>The weighted distances from <paramref name="item"/> placed at <paramref name="cell"/> to its neighbours, except <paramref name="excluded"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: tier-0 code would run for seconds
     private double Contribution(int item, int cell, int excluded)
     {
         if (item < 0)
@@ -189,7 +191,7 @@ internal sealed class NeighborhoodRefiner
             int neighbour = _itemAt[neighbourCell];
             if (neighbour >= 0 && neighbourCell != excluded)
             {
-                sum += weight * TensorPrimitives.Distance(own, vectors.Slice(neighbour * _dimensions, _dimensions));
+                sum += weight * FeatureDistance.Euclidean(own, vectors.Slice(neighbour * _dimensions, _dimensions));
             }
         }
 
