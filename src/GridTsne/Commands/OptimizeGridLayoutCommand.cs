@@ -60,50 +60,50 @@ public sealed class OptimizeGridLayoutCommand : GridTsneCmdlet
             return;
         }
 
+        // Every problem stops the command: a layout optimised without some of its items would mislead.
         int number = _items.Count + 1;
-        string name = ItemName(number);
-        int row = ReadIndex("Row", name, required: true);
-        int column = ReadIndex("Column", name, required: true);
-        int rows = ReadIndex("Rows", name, required: false);
-        int columns = ReadIndex("Columns", name, required: false);
-        if ((rows > 0 && row >= rows) || (columns > 0 && column >= columns))
+        string itemName = ItemReader.ItemName(number, ItemReader.ReadPath(InputObject));
+        if (ItemReader.ReadCell(InputObject, itemName, "Optimize-GridLayout", out ItemCell cell) is { } cellError)
         {
-            Fail("CellOutsideGrid", $"The {name} is at row {row}, column {column}, outside its own grid of {rows} rows × {columns} columns.");
+            Terminate(cellError);
         }
 
-        object? value = InputObject.BaseObject is GridCell { Vector: { } typed } ? typed : InputObject.Properties["Vector"]?.Value;
-        float[] vector = VectorParser.ToVector(value, out string? problem);
-        if (problem is not null)
+        if ((cell.Rows > 0 && cell.Row >= cell.Rows) || (cell.Columns > 0 && cell.Column >= cell.Columns))
         {
-            Fail("VectorNotNumeric", $"The vector of {name} {problem} Optimize-GridLayout arranges items by their feature vectors (GridCell objects carry them).");
+            Terminate(ItemReader.InputError(ErrorIds.CellOutsideGrid, $"The {itemName} is at row {cell.Row}, column {cell.Column}, outside its own grid of {cell.Rows} rows × {cell.Columns} columns.", InputObject));
+        }
+
+        if (ItemReader.ReadVector(InputObject, itemName, out float[] vector) is { } vectorError)
+        {
+            Terminate(vectorError);
         }
 
         if (vector.Length == 0)
         {
-            Fail("VectorEmpty", $"The vector of {name} is empty.");
+            Terminate(ItemReader.InputError(ErrorIds.VectorEmpty, $"The vector of {itemName} is empty.", InputObject));
         }
 
         if (_vectors.Count > 0 && vector.Length != _vectors[0].Length)
         {
-            Fail("VectorLengthMismatch", $"The {name} has a {vector.Length}-dimensional vector; the first item's has {_vectors[0].Length}. Every item must come from the same model.");
+            Terminate(ItemReader.InputError(ErrorIds.VectorLengthMismatch, $"The {itemName} has a {vector.Length}-dimensional vector; the first item's has {_vectors[0].Length}. Every item must come from the same model.", InputObject));
         }
 
         if (Array.Exists(vector, v => !float.IsFinite(v)))
         {
-            Fail("VectorNotFinite", $"The vector of {name} has a NaN or infinite value.");
+            Terminate(ItemReader.InputError(ErrorIds.VectorNotFinite, $"The {itemName} has a NaN or infinite value in its vector.", InputObject));
         }
 
-        if (!_itemAtCell.TryAdd((row, column), number))
+        if (!_itemAtCell.TryAdd((cell.Row, cell.Column), number))
         {
-            Fail("DuplicateCell", $"The {name} and input item {_itemAtCell[(row, column)]} are both at row {row}, column {column}; a layout has one item per cell.");
+            Terminate(ItemReader.InputError(ErrorIds.DuplicateCell, $"The {itemName} and input item {_itemAtCell[(cell.Row, cell.Column)]} are both at row {cell.Row}, column {cell.Column}; a layout has one item per cell.", InputObject));
         }
 
         _items.Add(InputObject);
         _vectors.Add(vector);
-        _rows.Add(row);
-        _columns.Add(column);
-        _gridRows = Math.Max(_gridRows, Math.Max(row + 1, rows));
-        _gridColumns = Math.Max(_gridColumns, Math.Max(column + 1, columns));
+        _rows.Add(cell.Row);
+        _columns.Add(cell.Column);
+        _gridRows = Math.Max(_gridRows, Math.Max(cell.Row + 1, cell.Rows));
+        _gridColumns = Math.Max(_gridColumns, Math.Max(cell.Column + 1, cell.Columns));
     }
 
     protected override void EndProcessing()
@@ -114,19 +114,21 @@ public sealed class OptimizeGridLayoutCommand : GridTsneCmdlet
             return;
         }
 
-        GridShape shape;
-        try
+        if ((long)_gridRows * _gridColumns > GridShape.MaxCells)
         {
-            shape = new GridShape(_gridRows, _gridColumns);
-        }
-        catch (GridShapeException ex)
-        {
-            ThrowTerminatingError(new ErrorRecord(ex, "CellOutsideGrid", ErrorCategory.InvalidData, count));
-            throw; // Not reached: ThrowTerminatingError throws.
+            Terminate(new PSArgumentException($"The items span {_gridRows:N0} rows × {_gridColumns:N0} columns, more than the {GridShape.MaxCells:N0} cells a grid may have."),
+                ErrorIds.CellOutsideGrid, ErrorCategory.LimitsExceeded, count);
         }
 
+        var shape = new GridShape(_gridRows, _gridColumns);
         int dimensions = _vectors[0].Length;
-        var matrix = new float[(long)count * dimensions <= Array.MaxLength ? count * dimensions : throw new PSArgumentException($"{count:N0} vectors of {dimensions} numbers exceed the largest array .NET allows.")];
+        if ((long)count * dimensions > Array.MaxLength)
+        {
+            Terminate(new PSArgumentException($"{count:N0} vectors of {dimensions} numbers exceed the largest array .NET allows; optimize the layout in parts."),
+                ErrorIds.TooManyItems, ErrorCategory.LimitsExceeded, count);
+        }
+
+        var matrix = new float[count * dimensions];
         var cells = new int[count];
         for (int i = 0; i < count; i++)
         {
@@ -138,18 +140,15 @@ public sealed class OptimizeGridLayoutCommand : GridTsneCmdlet
         GridLayoutResult result = RunOnWorker((messages, token) =>
         {
             string activity = string.Create(CultureInfo.InvariantCulture, $"Optimize-GridLayout: {count:N0} items on {shape.Rows} × {shape.Columns}");
-            var lastReport = System.Diagnostics.Stopwatch.StartNew();
-            bool first = true;
+            var throttle = new ProgressThrottle();
             void Report(GridLayoutProgress progress)
             {
-                // At most five updates a second: the optimizer reports after every round.
-                if (!first && lastReport.ElapsedMilliseconds < 200)
+                // The optimizer reports after every round, far more often than a host redraws.
+                if (!throttle.IsDue())
                 {
                     return;
                 }
 
-                first = false;
-                lastReport.Restart();
                 messages.WriteProgress(new ProgressRecord(ProgressActivityId, activity, progress.Activity)
                 {
                     PercentComplete = Math.Clamp((int)(100 * progress.Fraction), 0, 100),
@@ -190,7 +189,7 @@ public sealed class OptimizeGridLayoutCommand : GridTsneCmdlet
         }
         else
         {
-            cell.Path = item.Properties["Path"]?.Value?.ToString();
+            cell.Path = ItemReader.ReadPath(item);
             cell.X = ReadCoordinate(item, "X");
             cell.Y = ReadCoordinate(item, "Y");
         }
@@ -208,39 +207,5 @@ public sealed class OptimizeGridLayoutCommand : GridTsneCmdlet
     }
 
     private static double ReadCoordinate(PSObject item, string name) =>
-        item.Properties[name]?.Value is { } value && LanguagePrimitives.TryConvertTo(value, CultureInfo.InvariantCulture, out double number) ? number : 0;
-
-    private int ReadIndex(string name, string itemName, bool required)
-    {
-        object? value = InputObject!.Properties[name]?.Value;
-        if (value is PSObject wrapped)
-        {
-            value = wrapped.BaseObject;
-        }
-
-        if (value is null || (value is string text && string.IsNullOrWhiteSpace(text)))
-        {
-            if (required)
-            {
-                Fail("InputCellMissing", $"The {itemName} has no {name} property; Optimize-GridLayout needs Row and Column (from Resolve-GridAssignment).");
-            }
-
-            return 0;
-        }
-
-        if (!LanguagePrimitives.TryConvertTo(value, CultureInfo.InvariantCulture, out int number) || number < 0)
-        {
-            Fail("InputCellInvalid", $"The {name} of {itemName} is '{value}', not a whole number of 0 or more.");
-        }
-
-        return number;
-    }
-
-    private string ItemName(int number) =>
-        InputObject!.Properties["Path"]?.Value is { } path && path.ToString() is { Length: > 0 } text
-            ? string.Create(CultureInfo.InvariantCulture, $"input item {number} ('{text}')")
-            : string.Create(CultureInfo.InvariantCulture, $"input item {number}");
-
-    private void Fail(string errorId, string message) =>
-        ThrowTerminatingError(new ErrorRecord(new PSArgumentException(message), errorId, ErrorCategory.InvalidData, InputObject));
+        ItemReader.Property(item, name) is { } value && LanguagePrimitives.TryConvertTo(value, CultureInfo.InvariantCulture, out double number) ? number : 0;
 }
