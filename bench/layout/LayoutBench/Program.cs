@@ -91,7 +91,10 @@ var line = new List<string>
 };
 if (score)
 {
-    GridLayoutScores before = Score(start), after = Score(result.CellOfItem);
+    GridLayoutScores before = Score(start);
+    var scoreTime = Stopwatch.StartNew();
+    GridLayoutScores after = Score(result.CellOfItem);
+    line.Add(Invariant($"measure_s={scoreTime.Elapsed.TotalSeconds:0.000}"));
     line.Add(Invariant($"dpq16_before={before.Dpq16:0.0000}"));
     line.Add(Invariant($"dpq16_after={after.Dpq16:0.0000}"));
     if (labels is not null)

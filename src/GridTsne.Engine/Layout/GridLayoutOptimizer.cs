@@ -36,6 +36,12 @@ public static class GridLayoutOptimizer
     /// <summary>Passes of the swap search at most; on 1,000 photos it settles after 4 to 8 (30 allowed gave the same).</summary>
     private const int MaxRefinementPasses = 10;
 
+    /// <summary>Rounds × cells at most (then the radius decays faster): 150 rounds at 10,000 cells.</summary>
+    private const double RoundCellsBudget = 1_500_000;
+
+    /// <summary>Rounds at least, however large the grid (FLAS's 0.93 decay from radius 63 takes 57).</summary>
+    private const double MinRounds = 50;
+
     /// <summary>Rearranges the items; the input layout is not changed.</summary>
     /// <param name="vectors">Row-major feature vectors, <paramref name="count"/> × dimensions.</param>
     /// <param name="count">Number of items.</param>
@@ -156,17 +162,28 @@ public static class GridLayoutOptimizer
         return sample;
     }
 
-    /// <summary>The radius of every round: from the initial radius down by the decay factor, the last one 1.</summary>
+    /// <summary>
+    /// The radius of every round: from the initial radius down by the decay factor, the last one 1. Large grids
+    /// get a faster decay, so that rounds × cells stays within <see cref="RoundCellsBudget"/> (and at least
+    /// <see cref="MinRounds"/> rounds): a round costs cells × swap size distances.
+    /// </summary>
     internal static int[] Schedule(GridLayoutOptions options, GridShape shape)
     {
         int side = Math.Max(shape.Rows, shape.Columns);
         double radius = options.InitialRadius > 0 ? options.InitialRadius : options.AutoRadiusFraction * side;
         radius = Math.Min(radius, side);
+        double decay = options.RadiusDecay;
+        double maxRounds = Math.Max(MinRounds, RoundCellsBudget / shape.CellCount);
+        if (radius > 1 && Math.Log(radius) / -Math.Log(decay) > maxRounds)
+        {
+            decay = Math.Pow(radius, -1 / maxRounds);
+        }
+
         var radii = new List<int>();
         do
         {
             radii.Add(Math.Max(1, (int)Math.Round(radius, MidpointRounding.AwayFromZero)));
-            radius *= options.RadiusDecay;
+            radius *= decay;
         }
         while (radius > 1);
         return [.. radii];

@@ -38,6 +38,12 @@ internal sealed class NeighborhoodRefiner
     private readonly int[] _cellOfItem;
     private readonly FixedParallel _parallel;
 
+    /// <summary>
+    /// Per cell, the weighted distances from its item to all its neighbours' (0 when empty): the current side of
+    /// every comparison, so that a try computes only the swapped side. Recomputed around every accepted swap.
+    /// </summary>
+    private readonly double[] _current;
+
     public NeighborhoodRefiner(ReadOnlyMemory<float> vectors, int dimensions, int rows, int columns, int[] itemAt, int[] cellOfItem, FixedParallel parallel)
     {
         _vectors = vectors;
@@ -47,6 +53,14 @@ internal sealed class NeighborhoodRefiner
         _itemAt = itemAt;
         _cellOfItem = cellOfItem;
         _parallel = parallel;
+        _current = new double[itemAt.Length];
+        parallel.For(itemAt.Length, 1024, (start, end) =>
+        {
+            for (int cell = start; cell < end; cell++)
+            {
+                _current[cell] = Contribution(_itemAt[cell], cell, -1);
+            }
+        });
     }
 
     public long Moves { get; private set; }
@@ -142,9 +156,12 @@ internal sealed class NeighborhoodRefiner
             return false;
         }
 
-        // Cost change of b taking p and a taking q; the p–q pair itself keeps its two items.
-        // A relative margin keeps rounding noise from swapping equally good pairs back and forth.
-        double now = Contribution(a, p, q) + Contribution(b, q, p);
+        // Cost of a at p and b at q against that of b at p and a at q, each without the p–q pair, which keeps
+        // its two items either way. A relative margin keeps rounding noise from swapping equal pairs back and forth.
+        double pair = PairWeight(p, q) is > 0 and float weight && a >= 0 && b >= 0
+            ? weight * FeatureDistance.Euclidean(Vector(a), Vector(b))
+            : 0;
+        double now = _current[p] + _current[q] - (2 * pair);
         double swapped = Contribution(b, p, q) + Contribution(a, q, p);
         if (!(swapped < now * (1 - 1e-9)))
         {
@@ -163,8 +180,43 @@ internal sealed class NeighborhoodRefiner
             _cellOfItem[b] = p;
         }
 
+        Recompute(p);
+        Recompute(q);
         return true;
     }
+
+    /// <summary>Refreshes the cached contributions of <paramref name="cell"/> and its neighbours.</summary>
+    private void Recompute(int cell)
+    {
+        int row = cell / _columns, column = cell % _columns;
+        _current[cell] = Contribution(_itemAt[cell], cell, -1);
+        foreach ((int dr, int dc, _) in Neighbourhood)
+        {
+            int r = row + dr, c = column + dc;
+            if ((uint)r < (uint)_rows && (uint)c < (uint)_columns)
+            {
+                int neighbour = (r * _columns) + c;
+                _current[neighbour] = Contribution(_itemAt[neighbour], neighbour, -1);
+            }
+        }
+    }
+
+    /// <summary>The weight between two cells, 0 when they are not neighbours.</summary>
+    private float PairWeight(int p, int q)
+    {
+        int dr = (q / _columns) - (p / _columns), dc = (q % _columns) - (p % _columns);
+        foreach ((int row, int column, float weight) in Neighbourhood)
+        {
+            if (row == dr && column == dc)
+            {
+                return weight;
+            }
+        }
+
+        return 0;
+    }
+
+    private ReadOnlySpan<float> Vector(int item) => _vectors.Span.Slice(item * _dimensions, _dimensions);
 
     /// <summary>The weighted distances from <paramref name="item"/> placed at <paramref name="cell"/> to its neighbours, except <paramref name="excluded"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: tier-0 code would run for seconds

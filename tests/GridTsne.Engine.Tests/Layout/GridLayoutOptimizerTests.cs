@@ -111,6 +111,12 @@ public class GridLayoutOptimizerTests
     {
         int[] radii = GridLayoutOptimizer.Schedule(new GridLayoutOptions { InitialRadius = 10, RadiusDecay = 0.5 }, new GridShape(40, 40));
         Assert.Equal([10, 5, 3, 1], radii); // 10, 5, 2.5 → 3 (half away from zero, as FLAS), 1.25 → 1; then 0.625 stops
+
+        // A million cells: the 0.99 decay from radius 200 would take 528 rounds; the budget allows 50.
+        int[] large = GridLayoutOptimizer.Schedule(new GridLayoutOptions(), new GridShape(1000, 1000));
+        Assert.Equal(200, large[0]);
+        Assert.InRange(large.Length, 50, 51);
+        Assert.Equal(1, large[^1]);
     }
 
     [Fact]
