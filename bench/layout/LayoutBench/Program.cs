@@ -10,7 +10,7 @@ using GridTsne.Engine.Tsne;
 //   LayoutBench file <vectors.csv> [key=value ...]  a CSV with columns Label and Vector (numbers joined by ';')
 //   LayoutBench synthetic <count> <dims> [key=value ...]  Gaussian clusters, for time and memory only (no DPQ above 20,000)
 // Keys: radius (initial radius in cells, 0 = auto), fraction, decay, swap, threads, seed, start=tsne|random,
-// score=0|1.
+// score=0|1, optimize=0|1 (0: only time Measure-GridQuality's engine on the start layout).
 // Each run: t-SNE (the Invoke-Tsne defaults, seed 42) + exact assignment, then the optimizer; prints one
 // line of key=value pairs for Invoke-LayoutBenchmark.ps1 to read.
 string mode = args[0];
@@ -77,6 +77,16 @@ var options = new GridLayoutOptions
 };
 
 using var process = Process.GetCurrentProcess();
+if (Setting("optimize", 1) == 0)
+{
+    TimeSpan measureCpu = process.TotalProcessorTime;
+    var measureTime = Stopwatch.StartNew();
+    GridLayoutScores scores = Score(start);
+    process.Refresh();
+    Console.WriteLine(Invariant($"mode={mode} count={count} dims={dimensions} measure_s={measureTime.Elapsed.TotalSeconds:0.000} measure_cpu_s={(process.TotalProcessorTime - measureCpu).TotalSeconds:0.000} dpq16={scores.Dpq16:0.000000}"));
+    return;
+}
+
 TimeSpan cpuBefore = process.TotalProcessorTime;
 GridLayoutResult result = GridLayoutOptimizer.Optimize(vectors, count, shape, start, options);
 process.Refresh();
