@@ -10,6 +10,7 @@ using GridTsne.Engine.Tsne;
 //   LayoutBench file <vectors.csv> [key=value ...]  a CSV with columns Label and Vector (numbers joined by ';')
 //   LayoutBench synthetic <count> <dims> [key=value ...]  Gaussian clusters, for time and memory only (no DPQ above 20,000)
 // Keys: radius (initial radius in cells, 0 = auto), fraction, decay, swap, threads, seed, start=tsne|random,
+// startfile=<path> (the t-SNE + JV start layout cached there: read if it exists, else computed and written),
 // score=0|1, optimize=0|1 (0: only time Measure-GridQuality's engine on the start layout).
 // Each run: t-SNE (the Invoke-Tsne defaults, seed 42) + exact assignment, then the optimizer; prints one
 // line of key=value pairs for Invoke-LayoutBenchmark.ps1 to read.
@@ -47,9 +48,14 @@ bool score = Setting("score", count <= GridLayoutQuality.MaxItems ? 1 : 0) != 0;
 GridShape shape = GridShape.ForCount(count);
 int[] start;
 var tsneTime = Stopwatch.StartNew();
+string? startFile = settings.GetValueOrDefault("startfile");
 if (settings.GetValueOrDefault("start", "tsne") == "random")
 {
     start = RandomPermutation(count, 7);
+}
+else if (startFile is not null && File.Exists(startFile))
+{
+    start = Array.ConvertAll(File.ReadAllLines(startFile), line => int.Parse(line, CultureInfo.InvariantCulture));
 }
 else
 {
@@ -63,6 +69,10 @@ else
     }
 
     start = [.. GridAssigner.Assign(x, y, shape).Cells];
+    if (startFile is not null)
+    {
+        File.WriteAllLines(startFile, Array.ConvertAll(start, cell => cell.ToString(CultureInfo.InvariantCulture)));
+    }
 }
 
 tsneTime.Stop();
