@@ -7,7 +7,7 @@ namespace GridTsne.Engine.Layout;
 /// Euclidean distance between feature vectors, for the layout's inner loops. TensorPrimitives.Distance gives
 /// the same, but the optimizer calls it millions of times in its first second, while tiered compilation still
 /// runs it as quick-JIT code (a cold Optimize-GridLayout in pwsh took 3 s instead of 0.7 s); this loop is
-/// compiled fully optimised from the start.
+/// compiled fully optimized from the start.
 /// </summary>
 internal static class FeatureDistance
 {

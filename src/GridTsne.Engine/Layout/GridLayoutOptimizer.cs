@@ -8,15 +8,15 @@ using GridTsne.Engine.Tsne;
 namespace GridTsne.Engine.Layout;
 
 /// <summary>
-/// Rearranges items on a grid so that neighbouring cells hold items that are close in feature space, starting
+/// Rearranges items on a grid so that neighboring cells hold items that are close in feature space, starting
 /// from an existing layout (e.g. t-SNE + exact assignment). Two candidates are built and the one with the
 /// higher DPQ16 is kept (never one that scores below the input):
 /// <list type="number">
-/// <item>Refined: the input after a local swap search on the neighbourhood cost (<see cref="NeighborhoodRefiner"/>).</item>
+/// <item>Refined: the input after a local swap search on the neighborhood cost (<see cref="NeighborhoodRefiner"/>).</item>
 /// <item>Sorted: Fast Linear Assignment Sorting (FLAS, Barthel et al., CGF 2023) warm-started from the input,
 /// then the same swap search.</item>
 /// </list>
-/// bench/layout measured why both: on low-dimensional data that fills its space (random colours) FLAS adds
+/// bench/layout measured why both: on low-dimensional data that fills its space (random colors) FLAS adds
 /// about +0.02 DPQ16 over t-SNE + assignment, while on photo embeddings it loses 0.01–0.04 against the t-SNE
 /// layout, which the swap search alone improves by about +0.02.
 /// <para>
@@ -112,7 +112,7 @@ public static class GridLayoutOptimizer
         var refinedItemAt = (int[])inputItemAt.Clone();
         var refined = (int[])input.Clone();
         var refiner = new NeighborhoodRefiner(vectors, dimensions, shape.Rows, shape.Columns, refinedItemAt, refined, parallel);
-        refiner.Refine(MaxRefinementPasses, pass => Report("Swapping neighbours in the input layout", 15));
+        refiner.Refine(MaxRefinementPasses, pass => Report("Swapping neighbors in the input layout", 15));
         double refinedScore = Score(refined);
 
         var sortedItemAt = (int[])inputItemAt.Clone();
@@ -126,7 +126,7 @@ public static class GridLayoutOptimizer
         }
 
         var sortedRefiner = new NeighborhoodRefiner(vectors, dimensions, shape.Rows, shape.Columns, sortedItemAt, sorted, parallel);
-        sortedRefiner.Refine(MaxRefinementPasses, pass => Report("Swapping neighbours in the sorted layout", 15));
+        sortedRefiner.Refine(MaxRefinementPasses, pass => Report("Swapping neighbors in the sorted layout", 15));
         double sortedScore = Score(sorted);
 
         (GridLayoutCandidate chosen, int[] cells, double after, long moves) =
@@ -221,7 +221,7 @@ public static class GridLayoutOptimizer
         return unchecked((long)(z ^ (z >> 31)));
     }
 
-    /// <summary>The state of one optimisation: the layout both ways, the map and the per-round swaps.</summary>
+    /// <summary>The state of one optimization: the layout both ways, the map and the per-round swaps.</summary>
     private sealed class Run
     {
         private readonly ReadOnlyMemory<float> _vectors;

@@ -1,7 +1,7 @@
 namespace GridTsne.Engine.Layout;
 
 /// <summary>
-/// Settings of <see cref="GridLayoutOptimizer"/>. The defaults were chosen with bench/layout (random colours,
+/// Settings of <see cref="GridLayoutOptimizer"/>. The defaults were chosen with bench/layout (random colors,
 /// photo embeddings); see bench/README.md for the measurements behind them.
 /// </summary>
 public sealed record GridLayoutOptions
@@ -22,7 +22,7 @@ public sealed record GridLayoutOptions
     public double AutoRadiusFraction { get; init; } = 0.2;
 
     /// <summary>
-    /// Items whose neighbourhoods the candidate layouts are scored on (DPQ16, O(sample × N log N)); with at
+    /// Items whose neighborhoods the candidate layouts are scored on (DPQ16, O(sample × N log N)); with at
     /// most this many items the scores are exact.
     /// </summary>
     public int ScoreSampleSize { get; init; } = 500;
@@ -63,7 +63,7 @@ public sealed record GridLayoutOptions
     }
 }
 
-/// <summary>A progress report: what runs now and the share of the whole optimisation done.</summary>
+/// <summary>A progress report: what runs now and the share of the whole optimization done.</summary>
 public readonly record struct GridLayoutProgress(string Activity, double Fraction);
 
 /// <summary>Which candidate layout <see cref="GridLayoutOptimizer"/> kept.</summary>
@@ -82,7 +82,7 @@ public enum GridLayoutCandidate
 /// <summary>The outcome of <see cref="GridLayoutOptimizer.Optimize"/>.</summary>
 /// <param name="CellOfItem">Each item's cell (row × columns + column), in input order.</param>
 /// <param name="Chosen">The candidate kept.</param>
-/// <param name="DpqBefore">DPQ16 of the input layout (over <paramref name="ScoredItems"/> items' neighbourhoods).</param>
+/// <param name="DpqBefore">DPQ16 of the input layout (over <paramref name="ScoredItems"/> items' neighborhoods).</param>
 /// <param name="DpqAfter">DPQ16 of the layout returned, on the same items.</param>
 /// <param name="ScoredItems">Items the scores were averaged over; all of them when it equals the count (exact DPQ16).</param>
 /// <param name="Rounds">FLAS rounds run.</param>

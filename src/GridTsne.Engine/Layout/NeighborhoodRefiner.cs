@@ -4,18 +4,18 @@ using GridTsne.Engine.Parallelism;
 namespace GridTsne.Engine.Layout;
 
 /// <summary>
-/// Local search on the layout's neighbourhood cost: the sum over pairs of adjacent cells (the 8-neighbourhood)
+/// Local search on the layout's neighborhood cost: the sum over pairs of adjacent cells (the 8-neighborhood)
 /// of w(d) × the feature distance of their items, with w(d) = exp(−d² / 2σ²). Two cells at most
 /// <see cref="SwapReach"/> apart exchange their items (or an item moves into an empty cell) whenever that
 /// lowers the cost; passes repeat until one changes nothing.
 /// <para>
-/// σ = 0.5 weighs the four direct neighbours 0.135 and the diagonal ones 0.018: DPQ16 is dominated by the
-/// nearest grid neighbours. bench/layout measured σ 0.5, 0.6, 0.7, 1 and 1.5 (with cells two apart too, whose
-/// weight is 0.0003 at σ = 0.5): σ = 0.5 scored highest on photo embeddings and the same on colours.
+/// σ = 0.5 weighs the four direct neighbors 0.135 and the diagonal ones 0.018: DPQ16 is dominated by the
+/// nearest grid neighbors. bench/layout measured σ 0.5, 0.6, 0.7, 1 and 1.5 (with cells two apart too, whose
+/// weight is 0.0003 at σ = 0.5): σ = 0.5 scored highest on photo embeddings and the same on colors.
 /// </para>
 /// <para>
-/// A pass runs in four phases over tiles of <see cref="TileSide"/>² cells coloured like a 2 × 2
-/// checkerboard; tiles of one colour are a whole tile apart, more than <see cref="Reach"/>, so a swap in one
+/// A pass runs in four phases over tiles of <see cref="TileSide"/>² cells colored like a 2 × 2
+/// checkerboard; tiles of one color are a whole tile apart, more than <see cref="Reach"/>, so a swap in one
 /// never reads a cell another changes. They run in parallel and the result does not depend on the
 /// thread count. The tiling shifts every pass so that swaps across tile borders happen too.
 /// </para>
@@ -27,7 +27,7 @@ internal sealed class NeighborhoodRefiner
     public const double Sigma = 0.5;
     private const int TileSide = 12;
 
-    private static readonly (int Row, int Column, float Weight)[] Neighbourhood = CreateNeighbourhood();
+    private static readonly (int Row, int Column, float Weight)[] Neighborhood = CreateNeighborhood();
     private static readonly (int Row, int Column)[] Candidates = CreateCandidates();
 
     private readonly ReadOnlyMemory<float> _vectors;
@@ -39,7 +39,7 @@ internal sealed class NeighborhoodRefiner
     private readonly FixedParallel _parallel;
 
     /// <summary>
-    /// Per cell, the weighted distances from its item to all its neighbours' (0 when empty): the current side of
+    /// Per cell, the weighted distances from its item to all its neighbors' (0 when empty): the current side of
     /// every comparison, so that a try computes only the swapped side. Recomputed around every accepted swap.
     /// </summary>
     private readonly double[] _current;
@@ -65,7 +65,7 @@ internal sealed class NeighborhoodRefiner
 
     public long Moves { get; private set; }
 
-    /// <summary>The neighbourhood cost of the current layout, every pair counted once.</summary>
+    /// <summary>The neighborhood cost of the current layout, every pair counted once.</summary>
     public double Cost()
     {
         double total = 0;
@@ -185,27 +185,27 @@ internal sealed class NeighborhoodRefiner
         return true;
     }
 
-    /// <summary>Refreshes the cached contributions of <paramref name="cell"/> and its neighbours.</summary>
+    /// <summary>Refreshes the cached contributions of <paramref name="cell"/> and its neighbors.</summary>
     private void Recompute(int cell)
     {
         int row = cell / _columns, column = cell % _columns;
         _current[cell] = Contribution(_itemAt[cell], cell, -1);
-        foreach ((int dr, int dc, _) in Neighbourhood)
+        foreach ((int dr, int dc, _) in Neighborhood)
         {
             int r = row + dr, c = column + dc;
             if ((uint)r < (uint)_rows && (uint)c < (uint)_columns)
             {
-                int neighbour = (r * _columns) + c;
-                _current[neighbour] = Contribution(_itemAt[neighbour], neighbour, -1);
+                int neighbor = (r * _columns) + c;
+                _current[neighbor] = Contribution(_itemAt[neighbor], neighbor, -1);
             }
         }
     }
 
-    /// <summary>The weight between two cells, 0 when they are not neighbours.</summary>
+    /// <summary>The weight between two cells, 0 when they are not neighbors.</summary>
     private float PairWeight(int p, int q)
     {
         int dr = (q / _columns) - (p / _columns), dc = (q % _columns) - (p % _columns);
-        foreach ((int row, int column, float weight) in Neighbourhood)
+        foreach ((int row, int column, float weight) in Neighborhood)
         {
             if (row == dr && column == dc)
             {
@@ -218,7 +218,7 @@ internal sealed class NeighborhoodRefiner
 
     private ReadOnlySpan<float> Vector(int item) => _vectors.Span.Slice(item * _dimensions, _dimensions);
 
-    /// <summary>The weighted distances from <paramref name="item"/> placed at <paramref name="cell"/> to its neighbours, except <paramref name="excluded"/>.</summary>
+    /// <summary>The weighted distances from <paramref name="item"/> placed at <paramref name="cell"/> to its neighbors, except <paramref name="excluded"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: tier-0 code would run for seconds
     private double Contribution(int item, int cell, int excluded)
     {
@@ -231,7 +231,7 @@ internal sealed class NeighborhoodRefiner
         ReadOnlySpan<float> own = vectors.Slice(item * _dimensions, _dimensions);
         int row = cell / _columns, column = cell % _columns;
         double sum = 0;
-        foreach ((int dr, int dc, float weight) in Neighbourhood)
+        foreach ((int dr, int dc, float weight) in Neighborhood)
         {
             int r = row + dr, c = column + dc;
             if ((uint)r >= (uint)_rows || (uint)c >= (uint)_columns)
@@ -239,20 +239,20 @@ internal sealed class NeighborhoodRefiner
                 continue;
             }
 
-            int neighbourCell = (r * _columns) + c;
-            int neighbour = _itemAt[neighbourCell];
-            if (neighbour >= 0 && neighbourCell != excluded)
+            int neighborCell = (r * _columns) + c;
+            int neighbor = _itemAt[neighborCell];
+            if (neighbor >= 0 && neighborCell != excluded)
             {
-                sum += weight * FeatureDistance.Euclidean(own, vectors.Slice(neighbour * _dimensions, _dimensions));
+                sum += weight * FeatureDistance.Euclidean(own, vectors.Slice(neighbor * _dimensions, _dimensions));
             }
         }
 
         return sum;
     }
 
-    private static (int, int, float)[] CreateNeighbourhood()
+    private static (int, int, float)[] CreateNeighborhood()
     {
-        var neighbourhood = new List<(int, int, float)>();
+        var neighborhood = new List<(int, int, float)>();
         for (int dr = -Reach; dr <= Reach; dr++)
         {
             for (int dc = -Reach; dc <= Reach; dc++)
@@ -260,12 +260,12 @@ internal sealed class NeighborhoodRefiner
                 int squared = (dr * dr) + (dc * dc);
                 if (squared > 0)
                 {
-                    neighbourhood.Add((dr, dc, (float)Math.Exp(-squared / (2 * Sigma * Sigma))));
+                    neighborhood.Add((dr, dc, (float)Math.Exp(-squared / (2 * Sigma * Sigma))));
                 }
             }
         }
 
-        return [.. neighbourhood];
+        return [.. neighborhood];
     }
 
     /// <summary>Offsets to the cells after a cell (later row, or same row to the right) within <see cref="SwapReach"/>.</summary>

@@ -14,7 +14,7 @@ namespace GridTsne.Engine.Layout;
 /// </summary>
 internal sealed class SmoothedMap
 {
-    /// <summary>Weight of an empty cell, as in FLAS: small, so that holes barely shift their neighbours' means.</summary>
+    /// <summary>Weight of an empty cell, as in FLAS: small, so that holes barely shift their neighbors' means.</summary>
     private const float HoleWeight = 0.01f;
     private const int LinesPerChunk = 4;
 
@@ -154,7 +154,7 @@ internal sealed class SmoothedMap
     }
 
     /// <summary>
-    /// sum += entering − leaving: the running box sum's step. Called once per cell and line; compiled optimised
+    /// sum += entering − leaving: the running box sum's step. Called once per cell and line; compiled optimized
     /// from the start, as tier-0 TensorPrimitives calls made a cold first run three times slower.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.AggressiveInlining)]

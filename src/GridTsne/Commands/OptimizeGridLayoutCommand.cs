@@ -8,8 +8,8 @@ namespace GridTsne.Commands;
 
 /// <summary>
 /// Optimize-GridLayout: rearranges a grid layout (GridCell objects, or anything with Row, Column and Vector)
-/// so that neighbouring cells hold items that are close in feature space, on the same grid. Items are checked
-/// as they arrive (so an error names the item) and collected; the optimisation runs in EndProcessing on a
+/// so that neighboring cells hold items that are close in feature space, on the same grid. Items are checked
+/// as they arrive (so an error names the item) and collected; the optimization runs in EndProcessing on a
 /// worker thread. Each item comes out as a new GridCell in input order, with every other property passed on.
 /// </summary>
 /// <remarks>
@@ -60,7 +60,7 @@ public sealed class OptimizeGridLayoutCommand : GridTsneCmdlet
             return;
         }
 
-        // Every problem stops the command: a layout optimised without some of its items would mislead.
+        // Every problem stops the command: a layout optimized without some of its items would mislead.
         int number = _items.Count + 1;
         string itemName = ItemReader.ItemName(number, ItemReader.ReadPath(InputObject));
         if (ItemReader.ReadCell(InputObject, itemName, "Optimize-GridLayout", out ItemCell cell) is { } cellError)
@@ -157,7 +157,7 @@ public sealed class OptimizeGridLayoutCommand : GridTsneCmdlet
 
             GridLayoutResult optimized = GridLayoutOptimizer.Optimize(matrix, count, shape, cells, options, Report, token);
             messages.WriteProgress(new ProgressRecord(ProgressActivityId, activity, "Done") { RecordType = ProgressRecordType.Completed });
-            string scored = optimized.ScoredItems == count ? "exact" : string.Create(CultureInfo.InvariantCulture, $"estimated on {optimized.ScoredItems:N0} of the items' neighbourhoods");
+            string scored = optimized.ScoredItems == count ? "exact" : string.Create(CultureInfo.InvariantCulture, $"estimated on {optimized.ScoredItems:N0} of the items' neighborhoods");
             messages.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
                 $"DPQ16 {optimized.DpqBefore:0.0000} before, {optimized.DpqAfter:0.0000} after ({scored}); kept the {Describe(optimized.Chosen)}; {optimized.Rounds} sorting rounds, {optimized.Moves:N0} moves, {optimized.Elapsed.TotalSeconds:0.00} s."));
             return optimized;
@@ -171,8 +171,8 @@ public sealed class OptimizeGridLayoutCommand : GridTsneCmdlet
 
     private static string Describe(GridLayoutCandidate candidate) => candidate switch
     {
-        GridLayoutCandidate.Sorted => "sorted layout (FLAS rounds, then neighbour swaps)",
-        GridLayoutCandidate.Refined => "input layout improved by neighbour swaps",
+        GridLayoutCandidate.Sorted => "sorted layout (FLAS rounds, then neighbor swaps)",
+        GridLayoutCandidate.Refined => "input layout improved by neighbor swaps",
         _ => "input layout unchanged (no candidate scored higher)",
     };
 

@@ -23,7 +23,7 @@ public class GridLayoutOptimizerTests
         double before = Dpq(vectors, count, side, shuffled), after = Dpq(vectors, count, side, result.CellOfItem);
         Assert.True(after > before + 0.3, $"DPQ16 {before:0.000} → {after:0.000}");
         Assert.True(after > 0.85, $"DPQ16 after {after:0.000}");
-        Assert.True(MeanFourNeighbourDistance(vectors, side, side, result.CellOfItem) < 0.5 * MeanFourNeighbourDistance(vectors, side, side, shuffled));
+        Assert.True(MeanFourNeighborDistance(vectors, side, side, result.CellOfItem) < 0.5 * MeanFourNeighborDistance(vectors, side, side, shuffled));
 
         // The scores it reports are the exact ones (256 items is within the default sample).
         Assert.Equal(count, result.ScoredItems);
@@ -167,7 +167,7 @@ public class GridLayoutOptimizerTests
         GridLayoutQuality.Measure(vectors, count, Array.ConvertAll(cells, c => c / columns), Array.ConvertAll(cells, c => c % columns), null).Dpq16;
 
     /// <summary>An independent check: the mean feature distance between items in 4-adjacent cells.</summary>
-    internal static double MeanFourNeighbourDistance(float[] vectors, int rows, int columns, int[] cellOfItem)
+    internal static double MeanFourNeighborDistance(float[] vectors, int rows, int columns, int[] cellOfItem)
     {
         int dimensions = vectors.Length / cellOfItem.Length;
         var itemAt = new Dictionary<int, int>();
@@ -181,11 +181,11 @@ public class GridLayoutOptimizerTests
         foreach ((int cell, int item) in itemAt)
         {
             int row = cell / columns, column = cell % columns;
-            foreach (int neighbourCell in new[] { column + 1 < columns ? cell + 1 : -1, row + 1 < rows ? cell + columns : -1 })
+            foreach (int neighborCell in new[] { column + 1 < columns ? cell + 1 : -1, row + 1 < rows ? cell + columns : -1 })
             {
-                if (neighbourCell >= 0 && itemAt.TryGetValue(neighbourCell, out int neighbour))
+                if (neighborCell >= 0 && itemAt.TryGetValue(neighborCell, out int neighbor))
                 {
-                    sum += Math.Sqrt(Enumerable.Range(0, dimensions).Sum(d => Math.Pow(vectors[(item * dimensions) + d] - vectors[(neighbour * dimensions) + d], 2)));
+                    sum += Math.Sqrt(Enumerable.Range(0, dimensions).Sum(d => Math.Pow(vectors[(item * dimensions) + d] - vectors[(neighbor * dimensions) + d], 2)));
                     pairs++;
                 }
             }

@@ -51,7 +51,7 @@ public class LayoutPartsTests
     }
 
     [Fact]
-    public void The_swap_search_lowers_an_independently_computed_neighbourhood_cost_and_is_thread_independent()
+    public void The_swap_search_lowers_an_independently_computed_neighborhood_cost_and_is_thread_independent()
     {
         const int rows = 20, columns = 23, count = 430, dimensions = 4;
         float[] vectors = GridLayoutOptimizerTests.RandomVectors(count, dimensions, seed: 6);
