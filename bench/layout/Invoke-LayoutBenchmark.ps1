@@ -24,14 +24,16 @@
     pwsh bench/layout/Invoke-LayoutBenchmark.ps1
 
 .EXAMPLE
-    pwsh bench/layout/Invoke-LayoutBenchmark.ps1 -Runs 3 -SkipMemory
+    pwsh bench/layout/Invoke-LayoutBenchmark.ps1 -Runs 3 -Part Quality, Time
 #>
 [CmdletBinding()]
 param(
     [int] $Runs = 5,
     [string] $DataPath = (Join-Path $PSScriptRoot '../../../shared/data'),
     [string] $CacheDirectory = (Join-Path ([IO.Path]::GetTempPath()) 'gridtsne-layout-bench'),
-    [switch] $SkipMemory
+    # Which parts to run.
+    [ValidateSet('Quality', 'Time', 'Memory')]
+    [string[]] $Part = @('Quality', 'Time', 'Memory')
 )
 
 $ErrorActionPreference = 'Stop'
@@ -98,50 +100,55 @@ else {
 "load average at start: $(Get-Content /proc/loadavg)"
 
 # Quality (deterministic: one run each).
-$quality = foreach ($seed in 1..5) {
-    $r = Invoke-Bench @('colors', $seed)
-    [pscustomobject]@{ Data = "colours, seed $seed"; Before = [double]$r.dpq16_before; After = [double]$r.dpq16_after; Kept = $r.chosen; AgreementBefore = $null; AgreementAfter = $null; Seconds = [double]$r.optimize_s; Load = $r.load }
-}
-$colours = @($quality)
-$quality = @($quality) + [pscustomobject]@{ Data = 'colours, mean of 5'; Before = ($colours.Before | Measure-Object -Average).Average; After = ($colours.After | Measure-Object -Average).Average; Kept = ''; AgreementBefore = $null; AgreementAfter = $null; Seconds = $null; Load = '' }
-foreach ($case in @(@{ Name = 'samples/ photos (256 × 512)'; Csv = $samplesCsv }, @{ Name = 'ImageNet sample (1000 × 512)'; Csv = $imagenetCsv })) {
-    if (-not (Test-Path $case.Csv)) { continue }
-    $r = Invoke-Bench @('file', $case.Csv)
-    $quality += [pscustomobject]@{ Data = $case.Name; Before = [double]$r.dpq16_before; After = [double]$r.dpq16_after; Kept = $r.chosen; AgreementBefore = [double]$r.agreement_before; AgreementAfter = [double]$r.agreement_after; Seconds = [double]$r.optimize_s; Load = $r.load }
-}
+if ('Quality' -in $Part) {
+    $quality = foreach ($seed in 1..5) {
+        $r = Invoke-Bench @('colors', $seed)
+        [pscustomobject]@{ Data = "colours, seed $seed"; Before = [double]$r.dpq16_before; After = [double]$r.dpq16_after; Kept = $r.chosen; AgreementBefore = $null; AgreementAfter = $null; Seconds = [double]$r.optimize_s; Load = $r.load }
+    }
+    $colours = @($quality)
+    $quality = @($quality) + [pscustomobject]@{ Data = 'colours, mean of 5'; Before = ($colours.Before | Measure-Object -Average).Average; After = ($colours.After | Measure-Object -Average).Average; Kept = ''; AgreementBefore = $null; AgreementAfter = $null; Seconds = $null; Load = '' }
+    foreach ($case in @(@{ Name = 'samples/ photos (256 × 512)'; Csv = $samplesCsv }, @{ Name = 'ImageNet sample (1000 × 512)'; Csv = $imagenetCsv })) {
+        if (-not (Test-Path $case.Csv)) { continue }
+        $r = Invoke-Bench @('file', $case.Csv)
+        $quality += [pscustomobject]@{ Data = $case.Name; Before = [double]$r.dpq16_before; After = [double]$r.dpq16_after; Kept = $r.chosen; AgreementBefore = [double]$r.agreement_before; AgreementAfter = [double]$r.agreement_after; Seconds = [double]$r.optimize_s; Load = $r.load }
+    }
 
-'## Quality (DPQ16 exact; label agreement = share of 4-neighbours with the same label)'
-'| Data | t-SNE + JV | optimized | gain | kept | agreement before → after | optimize s | load |'
-'|---|---|---|---|---|---|---|---|'
-foreach ($q in $quality) {
-    $agreement = if ($null -ne $q.AgreementBefore) { '{0:0.000} → {1:0.000}' -f $q.AgreementBefore, $q.AgreementAfter } else { '' }
-    $seconds = if ($null -ne $q.Seconds) { '{0:0.00}' -f $q.Seconds } else { '' }
-    '| {0} | {1:0.0000} | {2:0.0000} | {3:+0.0000} | {4} | {5} | {6} | {7} |' -f $q.Data, $q.Before, $q.After, ($q.After - $q.Before), $q.Kept, $agreement, $seconds, $q.Load
+    '## Quality (DPQ16 exact; label agreement = share of 4-neighbours with the same label)'
+    '| Data | t-SNE + JV | optimized | gain | kept | agreement before → after | optimize s | load |'
+    '|---|---|---|---|---|---|---|---|'
+    foreach ($q in $quality) {
+        $agreement = if ($null -ne $q.AgreementBefore) { '{0:0.000} → {1:0.000}' -f $q.AgreementBefore, $q.AgreementAfter } else { '' }
+        $seconds = if ($null -ne $q.Seconds) { '{0:0.00}' -f $q.Seconds } else { '' }
+        '| {0} | {1:0.0000} | {2:0.0000} | {3:+0.0000} | {4} | {5} | {6} | {7} |' -f $q.Data, $q.Before, $q.After, ($q.After - $q.Before), $q.Kept, $agreement, $seconds, $q.Load
+    }
 }
 
 # Time: the cases alternate, so that a change in the machine's load hits them alike.
-$cases = [ordered]@{
-    '1024 colours (3-d)'             = @('colors', '1', 'score=0')
-    '10,000 synthetic × 512'         = @('synthetic', '10000', '512', 'score=0', "startfile=$(Join-Path $CacheDirectory 'start-10000.txt')")
-}
-if (Test-Path $imagenetCsv) { $cases.Insert(1, '1000 ImageNet × 512', @('file', $imagenetCsv, 'score=0')) }
-$timings = @{}
-foreach ($name in $cases.Keys) { $timings[$name] = [Collections.Generic.List[object]]::new() }
-foreach ($run in 1..$Runs) {
-    foreach ($name in $cases.Keys) { $timings[$name].Add((Invoke-Bench $cases[$name])) }
+if ('Time' -in $Part) {
+    $cases = [ordered]@{
+        '1024 colours (3-d)'     = @('colors', '1', 'score=0')
+        '10,000 synthetic × 512' = @('synthetic', '10000', '512', 'score=0', "startfile=$(Join-Path $CacheDirectory 'start-10000.txt')")
+    }
+    if (Test-Path $imagenetCsv) { $cases.Insert(1, '1000 ImageNet × 512', @('file', $imagenetCsv, 'score=0')) }
+    $timings = @{}
+    foreach ($name in $cases.Keys) { $timings[$name] = [Collections.Generic.List[object]]::new() }
+    foreach ($run in 1..$Runs) {
+        foreach ($name in $cases.Keys) { $timings[$name].Add((Invoke-Bench $cases[$name])) }
+    }
+
+    ''
+    "## Time (optimizer alone, median of $Runs, fresh process each)"
+    '| Case | wall s | CPU s | peak RSS MB | load during runs |'
+    '|---|---|---|---|---|'
+    foreach ($name in $cases.Keys) {
+        $t = $timings[$name]
+        '| {0} | {1:0.00} | {2:0.00} | {3:0} | {4} |' -f $name, (Get-Median ($t | ForEach-Object { [double]$_.optimize_s })),
+            (Get-Median ($t | ForEach-Object { [double]$_.optimize_cpu_s })), (Get-Median ($t | ForEach-Object { $_.peak_mb })),
+            (($t | ForEach-Object { $_.load } | Sort-Object) -join ', ')
+    }
 }
 
-''
-"## Time (optimizer alone, median of $Runs, fresh process each)"
-'| Case | wall s | CPU s | peak RSS MB | load during runs |'
-'|---|---|---|---|---|'
-foreach ($name in $cases.Keys) {
-    $t = $timings[$name]
-    '| {0} | {1:0.00} | {2:0.00} | {3:0} | {4} |' -f $name, (Get-Median $t.ForEach({ [double]$_.optimize_s })), (Get-Median $t.ForEach({ [double]$_.optimize_cpu_s })),
-        (Get-Median $t.ForEach({ $_.peak_mb })), (($t.ForEach({ $_.load }) | Sort-Object) -join ', ')
-}
-
-if (-not $SkipMemory) {
+if ('Memory' -in $Part) {
     $m = Invoke-Bench @('synthetic', '100000', '512', 'start=random', 'score=0')
     ''
     '## Memory (100,000 synthetic × 512, random start, one run)'
