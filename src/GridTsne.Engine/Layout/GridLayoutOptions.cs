@@ -18,11 +18,14 @@ public sealed record GridLayoutOptions
     /// </summary>
     public double InitialRadius { get; init; }
 
-    /// <summary>The automatic initial radius, as a fraction of the grid's longer side.</summary>
+    /// <summary>
+    /// The automatic initial radius, as a fraction of the grid's longer side: from a t-SNE layout ⅕ scored as
+    /// well as FLAS's ½ on random colors, in fewer rounds.
+    /// </summary>
     public double AutoRadiusFraction { get; init; } = 0.2;
 
     /// <summary>
-    /// Items whose neighborhoods the candidate layouts are scored on (DPQ16, O(sample × N log N)); with at
+    /// Items whose neighborhoods the candidate layouts are scored on (DPQ16, O(sample × N)); with at
     /// most this many items the scores are exact.
     /// </summary>
     public int ScoreSampleSize { get; init; } = 500;
@@ -30,7 +33,10 @@ public sealed record GridLayoutOptions
     /// <summary>Factor the radius shrinks by after every round (FLAS: 0.93, LAS: 0.99); the last round has radius 1.</summary>
     public double RadiusDecay { get; init; } = 0.99;
 
-    /// <summary>Cells per exact assignment (FLAS: 9).</summary>
+    /// <summary>
+    /// Cells per exact assignment (FLAS: 9). On random colors (seed 1) groups of 9, 16, 36, 49 and 64 scored
+    /// DPQ16 0.945, 0.947, 0.951, 0.952 and 0.950.
+    /// </summary>
     public int SwapSize { get; init; } = 49;
 
     /// <summary>Threads to use; the result does not depend on it.</summary>
