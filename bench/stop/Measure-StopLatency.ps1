@@ -19,12 +19,16 @@ $paths = @(1..8 | ForEach-Object { $photos }) # 2048 photos: far more than a sto
 $random = [Random]::new(1)
 $vectors = foreach ($i in 1..3000) { [pscustomobject]@{ Path = "p$i"; Vector = [float[]](1..30 | ForEach-Object { ($i % 7) + $random.NextDouble() }) } }
 $cells = foreach ($i in 0..1023) { [pscustomobject]@{ Path = $paths[$i]; Row = [math]::Floor($i / 32); Column = $i % 32 } }
+# 22,500 cells of 16 numbers: seconds of layout optimization.
+$layout = foreach ($i in 0..22499) { [pscustomobject]@{ Row = [math]::Floor($i / 150); Column = $i % 150; Vector = [float[]](1..16 | ForEach-Object { $random.NextDouble() }) } }
 $target = Join-Path ([IO.Path]::GetTempPath()) "gridtsne-stop-$PID.png"
 
 $cases = [ordered]@{
     'Get-ImageEmbedding' = @{ Script = { param($Items) $Items | Get-ImageEmbedding }; Input = $paths; Until = { param($Shell, $Output) $Output.Count -ge 20 } }
     'Invoke-Tsne'        = @{ Script = { param($Items) $Items | Invoke-Tsne -Method BarnesHut -Iterations 100000 }; Input = $vectors
         Until = { param($Shell, $Output) [bool]($Shell.Streams.Progress | Where-Object StatusDescription -like '*iteration*') } }
+    'Optimize-GridLayout' = @{ Script = { param($Items) $Items | Optimize-GridLayout }; Input = $layout
+        Until = { param($Shell, $Output) $Shell.Streams.Progress.Count -gt 0 } }
     'Export-PhotoGrid'   = @{ Script = { param($Items, $Target) $Items | Export-PhotoGrid $Target -TileSize 256 }; Input = $cells; Target = $target
         Until = { param($Shell, $Output) [bool]($Shell.Streams.Progress | Where-Object StatusDescription -like 'Tile*') } }
 }

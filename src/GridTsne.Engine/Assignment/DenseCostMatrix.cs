@@ -91,6 +91,23 @@ internal readonly struct ExplicitCostMatrix : IDenseCostMatrix<ExplicitCostMatri
         }
     }
 
+    /// <summary>
+    /// Wraps a row-major buffer without copying it, for callers that solve many small problems in one
+    /// reused buffer (e.g. the layout optimizer's swaps); the costs must be finite.
+    /// </summary>
+    public ExplicitCostMatrix(double[] rowMajorCosts, int rows, int columns)
+    {
+        ArgumentNullException.ThrowIfNull(rowMajorCosts);
+        if ((long)rows * columns > rowMajorCosts.Length)
+        {
+            throw new ArgumentException($"A {rows} × {columns} matrix needs {(long)rows * columns} costs; the buffer holds {rowMajorCosts.Length}.", nameof(rowMajorCosts));
+        }
+
+        _costs = rowMajorCosts;
+        RowCount = rows;
+        ColumnCount = columns;
+    }
+
     public int RowCount { get; }
 
     public int ColumnCount { get; }

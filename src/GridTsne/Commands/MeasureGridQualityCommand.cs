@@ -87,7 +87,7 @@ public sealed class MeasureGridQualityCommand : GridTsneCmdlet
         int count = _vectors.Count;
         if (count > GridLayoutQuality.MaxItems)
         {
-            Terminate(new PSArgumentException($"Measure-GridQuality compares every pair of items (O(N² log N)) and accepts at most {GridLayoutQuality.MaxItems:N0}; it got {count:N0}. Measure a sample, e.g. one region of the grid."),
+            Terminate(new PSArgumentException($"Measure-GridQuality compares every pair of items (O(N²)) and accepts at most {GridLayoutQuality.MaxItems:N0}; it got {count:N0}. Measure a sample, e.g. one region of the grid."),
                 ErrorIds.TooManyItems, ErrorCategory.LimitsExceeded, count);
         }
 

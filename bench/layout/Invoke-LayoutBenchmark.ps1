@@ -1,0 +1,160 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Optimize-GridLayout's engine against t-SNE + exact assignment (the seed's method), by DPQ16, label
+    agreement, time and peak memory.
+
+.DESCRIPTION
+    Builds bench/layout/LayoutBench (the engine without PowerShell) and runs, each in a fresh process:
+
+    - Quality: 1024 uniformly random RGB colours for seeds 1-5, the samples/ photos and the shared ImageNet
+      sample (labels: the Group column of imagenet-sample.csv), each laid out by t-SNE (the Invoke-Tsne
+      defaults) + exact assignment and then optimized; DPQ16 and 4-neighbour label agreement before and after
+      (exact, GridLayoutQuality).
+    - Time: 1024 colours, the 1000 ImageNet embeddings and 10,000 synthetic 512-d vectors (50 clusters, start
+      layout from t-SNE + JV cached in -CacheDirectory), alternating, -Runs times each; median wall and CPU
+      seconds of the optimizer alone.
+    - Memory: 100,000 synthetic 512-d vectors from a random start layout (t-SNE would dominate the run), once,
+      peak RSS of the whole process from /usr/bin/time -v.
+
+    The photo embeddings come from Get-ImageEmbedding and are cached as CSV in -CacheDirectory (a temp folder,
+    never the repository); embedding the 1000 ImageNet photos takes about 30 s on an idle machine.
+
+.EXAMPLE
+    pwsh bench/layout/Invoke-LayoutBenchmark.ps1
+
+.EXAMPLE
+    pwsh bench/layout/Invoke-LayoutBenchmark.ps1 -Runs 3 -Part Quality, Time
+#>
+[CmdletBinding()]
+param(
+    [int] $Runs = 5,
+    [string] $DataPath = (Join-Path $PSScriptRoot '../../../shared/data'),
+    [string] $CacheDirectory = (Join-Path ([IO.Path]::GetTempPath()) 'gridtsne-layout-bench'),
+    # Which parts to run.
+    [ValidateSet('Quality', 'Time', 'Memory')]
+    [string[]] $Part = @('Quality', 'Time', 'Memory')
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+$binary = Join-Path $root 'out/bench/layout'
+New-Item -ItemType Directory -Force -Path $CacheDirectory, $binary | Out-Null
+
+dotnet build (Join-Path $PSScriptRoot 'LayoutBench/LayoutBench.csproj') -c Release -o $binary --nologo -v quiet | Out-Null
+if ($LASTEXITCODE -ne 0) { throw 'Building LayoutBench failed.' }
+$bench = Join-Path $binary 'LayoutBench.dll'
+
+function Invoke-Bench {
+    # One run in a fresh process; returns its key=value line as a hashtable, plus the peak RSS and load.
+    param([string[]] $Arguments)
+    $usageFile = Join-Path $CacheDirectory 'time.txt'
+    $line = & /usr/bin/time -v -o $usageFile dotnet $bench @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "LayoutBench $($Arguments -join ' ') failed with exit code $LASTEXITCODE." }
+    $result = @{}
+    foreach ($pair in (@($line)[-1] -split ' ')) {
+        $key, $value = $pair -split '=', 2
+        $result[$key] = $value
+    }
+
+    $result.peak_mb = [double]([regex]::Match((Get-Content -Raw $usageFile), 'Maximum resident set size \(kbytes\): (\d+)').Groups[1].Value) / 1024
+    $result.load = ((Get-Content /proc/loadavg) -split ' ')[0]
+    $result
+}
+
+function Export-EmbeddingCsv {
+    # Label,Vector rows (the vector joined by ';' in round-trip format) for LayoutBench's file mode.
+    param([string] $Path, [System.IO.FileInfo[]] $Photos, [scriptblock] $LabelOf)
+    if (Test-Path $Path) { return }
+    Import-Module (Join-Path $root 'GridTsne.psd1')
+    $Photos | Get-ImageEmbedding |
+        Select-Object @{ n = 'Label'; e = { & $LabelOf $_.Path } },
+            @{ n = 'Vector'; e = { $_.Vector.ForEach('ToString', 'R', [cultureinfo]::InvariantCulture) -join ';' } } |
+        Export-Csv -LiteralPath $Path -NoTypeInformation
+}
+
+function Get-Median([double[]] $Values) {
+    $sorted = $Values | Sort-Object
+    $sorted[[math]::Floor(($sorted.Count - 1) / 2)]
+}
+
+# Embeddings, cached.
+$samplesCsv = Join-Path $CacheDirectory 'samples.csv'
+Export-EmbeddingCsv $samplesCsv (Get-ChildItem (Join-Path $root 'samples/photos') -File | Sort-Object Name) {
+    param($Path) ([IO.Path]::GetFileName($Path) -split '__')[0]
+}
+$imagenetCsv = Join-Path $CacheDirectory 'imagenet.csv'
+$imagenetFolder = Join-Path $DataPath 'imagenet-sample'
+if (Test-Path $imagenetFolder) {
+    $groups = @{}
+    Import-Csv (Join-Path $DataPath 'imagenet-sample.csv') | ForEach-Object { $groups[$_.File] = $_.Group }
+    Export-EmbeddingCsv $imagenetCsv (Get-ChildItem $imagenetFolder -File | Sort-Object Name) {
+        param($Path) $groups[[IO.Path]::GetFileName($Path)]
+    }.GetNewClosure()
+}
+else {
+    Write-Warning "No ImageNet sample at $imagenetFolder; its rows are skipped."
+}
+
+"load average at start: $(Get-Content /proc/loadavg)"
+
+# Quality (deterministic: one run each).
+if ('Quality' -in $Part) {
+    $quality = foreach ($seed in 1..5) {
+        $r = Invoke-Bench @('colors', $seed)
+        [pscustomobject]@{ Data = "colours, seed $seed"; Before = [double]$r.dpq16_before; After = [double]$r.dpq16_after; Kept = $r.chosen; AgreementBefore = $null; AgreementAfter = $null; Seconds = [double]$r.optimize_s; Load = $r.load }
+    }
+    $colours = @($quality)
+    $quality = @($quality) + [pscustomobject]@{ Data = 'colours, mean of 5'; Before = ($colours.Before | Measure-Object -Average).Average; After = ($colours.After | Measure-Object -Average).Average; Kept = ''; AgreementBefore = $null; AgreementAfter = $null; Seconds = $null; Load = '' }
+    foreach ($case in @(@{ Name = 'samples/ photos (256 × 512)'; Csv = $samplesCsv }, @{ Name = 'ImageNet sample (1000 × 512)'; Csv = $imagenetCsv })) {
+        if (-not (Test-Path $case.Csv)) { continue }
+        $r = Invoke-Bench @('file', $case.Csv)
+        $quality += [pscustomobject]@{ Data = $case.Name; Before = [double]$r.dpq16_before; After = [double]$r.dpq16_after; Kept = $r.chosen; AgreementBefore = [double]$r.agreement_before; AgreementAfter = [double]$r.agreement_after; Seconds = [double]$r.optimize_s; Load = $r.load }
+    }
+
+    '## Quality (DPQ16 exact; label agreement = share of 4-neighbours with the same label)'
+    '| Data | t-SNE + JV | optimized | gain | kept | agreement before → after | optimize s | load |'
+    '|---|---|---|---|---|---|---|---|'
+    foreach ($q in $quality) {
+        $agreement = if ($null -ne $q.AgreementBefore) { '{0:0.000} → {1:0.000}' -f $q.AgreementBefore, $q.AgreementAfter } else { '' }
+        $seconds = if ($null -ne $q.Seconds) { '{0:0.00}' -f $q.Seconds } else { '' }
+        '| {0} | {1:0.0000} | {2:0.0000} | {3:+0.0000} | {4} | {5} | {6} | {7} |' -f $q.Data, $q.Before, $q.After, ($q.After - $q.Before), $q.Kept, $agreement, $seconds, $q.Load
+    }
+}
+
+# Time: the cases alternate, so that a change in the machine's load hits them alike.
+if ('Time' -in $Part) {
+    $cases = [ordered]@{
+        '1024 colours (3-d)'     = @('colors', '1', 'score=0')
+        '10,000 synthetic × 512' = @('synthetic', '10000', '512', 'score=0', "startfile=$(Join-Path $CacheDirectory 'start-10000.txt')")
+    }
+    if (Test-Path $imagenetCsv) { $cases.Insert(1, '1000 ImageNet × 512', @('file', $imagenetCsv, 'score=0')) }
+    $timings = @{}
+    foreach ($name in $cases.Keys) { $timings[$name] = [Collections.Generic.List[object]]::new() }
+    foreach ($run in 1..$Runs) {
+        foreach ($name in $cases.Keys) { $timings[$name].Add((Invoke-Bench $cases[$name])) }
+    }
+
+    ''
+    "## Time (optimizer alone, median of $Runs, fresh process each)"
+    '| Case | wall s | CPU s | peak RSS MB | load during runs |'
+    '|---|---|---|---|---|'
+    foreach ($name in $cases.Keys) {
+        $t = $timings[$name]
+        '| {0} | {1:0.00} | {2:0.00} | {3:0} | {4} |' -f $name, (Get-Median ($t | ForEach-Object { [double]$_.optimize_s })),
+            (Get-Median ($t | ForEach-Object { [double]$_.optimize_cpu_s })), (Get-Median ($t | ForEach-Object { $_.peak_mb })),
+            (($t | ForEach-Object { $_.load } | Sort-Object) -join ', ')
+    }
+}
+
+if ('Memory' -in $Part) {
+    $m = Invoke-Bench @('synthetic', '100000', '512', 'start=random', 'score=0')
+    ''
+    '## Memory (100,000 synthetic × 512, random start, one run)'
+    '| peak RSS MB | wall s | CPU s | rounds | load |'
+    '|---|---|---|---|---|'
+    '| {0:0} | {1:0.0} | {2:0.0} | {3} | {4} |' -f $m.peak_mb, [double]$m.optimize_s, [double]$m.optimize_cpu_s, $m.rounds, $m.load
+}
+
+"load average at end: $(Get-Content /proc/loadavg)"

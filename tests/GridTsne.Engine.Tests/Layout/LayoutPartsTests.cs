@@ -1,0 +1,110 @@
+using GridTsne.Engine.Layout;
+using GridTsne.Engine.Parallelism;
+
+namespace GridTsne.Engine.Tests.Layout;
+
+public class LayoutPartsTests
+{
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(1, 2)]
+    [InlineData(3, 2)]
+    public void The_smoothed_map_is_the_weighted_mirrored_box_mean(int radiusX, int radiusY)
+    {
+        const int rows = 5, columns = 7, dimensions = 2;
+        var random = new Random(radiusX * 10 + radiusY);
+        int[] itemAt = Enumerable.Range(0, rows * columns).Select(cell => cell % 4 == 3 ? -1 : cell).ToArray();
+        float[] vectors = Enumerable.Range(0, rows * columns * dimensions).Select(_ => (float)random.NextDouble()).ToArray();
+        float[] holeStart = [0.25f, -0.5f];
+        var map = new SmoothedMap(rows, columns, dimensions, holeStart);
+        map.Smooth(vectors, itemAt, radiusX, radiusY, new FixedParallel(2, default));
+
+        static int Mirror(int i, int n) => i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i;
+        for (int row = 0; row < rows; row++)
+        {
+            for (int column = 0; column < columns; column++)
+            {
+                var sum = new double[dimensions];
+                double weights = 0;
+                for (int dr = -radiusY; dr <= radiusY; dr++)
+                {
+                    for (int dc = -radiusX; dc <= radiusX; dc++)
+                    {
+                        int cell = Mirror(row + dr, rows) * columns + Mirror(column + dc, columns);
+                        double weight = itemAt[cell] >= 0 ? 1 : 0.01;
+                        for (int d = 0; d < dimensions; d++)
+                        {
+                            sum[d] += weight * (itemAt[cell] >= 0 ? vectors[itemAt[cell] * dimensions + d] : holeStart[d]);
+                        }
+
+                        weights += weight;
+                    }
+                }
+
+                ReadOnlySpan<float> smoothed = map[row * columns + column];
+                for (int d = 0; d < dimensions; d++)
+                {
+                    Assert.Equal(sum[d] / weights, smoothed[d], 4);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void The_swap_search_lowers_an_independently_computed_neighborhood_cost_and_is_thread_independent()
+    {
+        const int rows = 20, columns = 23, count = 430, dimensions = 4;
+        float[] vectors = GridLayoutOptimizerTests.RandomVectors(count, dimensions, seed: 6);
+        int[] start = GridLayoutOptimizerTests.Shuffled(rows * columns, seed: 8)[..count];
+
+        (int[] Cells, double Reported) Run(int threads)
+        {
+            int[] cellOfItem = (int[])start.Clone();
+            int[] itemAt = Enumerable.Repeat(-1, rows * columns).ToArray();
+            for (int item = 0; item < count; item++)
+            {
+                itemAt[cellOfItem[item]] = item;
+            }
+
+            var refiner = new NeighborhoodRefiner(vectors, dimensions, rows, columns, itemAt, cellOfItem, new FixedParallel(threads, default));
+            double expected = ReferenceCost(vectors, dimensions, rows, columns, start);
+            Assert.Equal(expected, refiner.Cost(), 1e-6 * expected);
+            refiner.Refine(10);
+            Assert.True(refiner.Moves > 0);
+            for (int item = 0; item < count; item++)
+            {
+                Assert.Equal(item, itemAt[cellOfItem[item]]);
+            }
+
+            return (cellOfItem, refiner.Cost());
+        }
+
+        (int[] one, double reported) = Run(1);
+        (int[] two, _) = Run(2);
+        Assert.Equal(one, two);
+        GridLayoutOptimizerTests.AssertValidLayout(one, rows * columns);
+        double before = ReferenceCost(vectors, dimensions, rows, columns, start), after = ReferenceCost(vectors, dimensions, rows, columns, one);
+        Assert.Equal(after, reported, 1e-6 * after);
+        Assert.True(after < 0.9 * before, $"cost {before} → {after}");
+    }
+
+    /// <summary>Σ over unordered pairs of 8-adjacent occupied cells of exp(−d²/2σ²) × feature distance.</summary>
+    private static double ReferenceCost(float[] vectors, int dimensions, int rows, int columns, int[] cellOfItem)
+    {
+        double total = 0;
+        for (int a = 0; a < cellOfItem.Length; a++)
+        {
+            for (int b = a + 1; b < cellOfItem.Length; b++)
+            {
+                int dr = cellOfItem[a] / columns - cellOfItem[b] / columns, dc = cellOfItem[a] % columns - cellOfItem[b] % columns;
+                if (Math.Abs(dr) <= 1 && Math.Abs(dc) <= 1)
+                {
+                    double distance = Math.Sqrt(Enumerable.Range(0, dimensions).Sum(d => Math.Pow(vectors[a * dimensions + d] - vectors[b * dimensions + d], 2)));
+                    total += Math.Exp(-(dr * dr + dc * dc) / (2 * NeighborhoodRefiner.Sigma * NeighborhoodRefiner.Sigma)) * distance;
+                }
+            }
+        }
+
+        return total;
+    }
+}
