@@ -8,7 +8,8 @@
     Description          = 'Lays photos out on a grid so that visually similar photos sit side by side: CNN embeddings (ONNX Runtime, built-in ResNet18), t-SNE, exact grid assignment (Jonker-Volgenant) and rendering, as pipeline cmdlets.'
     CompatiblePSEditions = @('Core')
     PowerShellVersion    = '7.4'
-    CmdletsToExport      = @('Get-ImageEmbedding', 'Invoke-Tsne', 'Resolve-GridAssignment', 'Measure-GridQuality', 'Export-PhotoGrid')
+    CmdletsToExport      = @('Get-ImageEmbedding', 'Invoke-Tsne', 'Resolve-GridAssignment', 'Measure-GridQuality', 'Export-PhotoGrid',
+                             'Start-PhotoGridService', 'Stop-PhotoGridService', 'Get-PhotoGridService')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

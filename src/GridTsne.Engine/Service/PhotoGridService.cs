@@ -1,0 +1,631 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using GridTsne.Engine.Embedding;
+
+namespace GridTsne.Engine.Service;
+
+/// <summary>
+/// The asynchronous visualizations API, served locally by <see cref="HttpListener"/>: clients POST a job, poll
+/// it, and fetch its image, layout and viewer. Jobs run on the service's own threads (by default one at a time,
+/// each on every core) with the model kept loaded between them; their state survives restarts in
+/// <see cref="JobStore"/>. Everything the service has to say goes to its log file.
+/// </summary>
+public sealed class PhotoGridService : IDisposable
+{
+    private static readonly ConcurrentDictionary<PhotoGridService, bool> ActiveServices = new();
+    private static readonly TimeSpan StopWait = TimeSpan.FromMilliseconds(900);
+
+    private readonly PhotoGridServiceOptions _options;
+    private readonly HttpListener _listener;
+    private readonly FileStream _stateLock;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Dictionary<string, VisualizationJob> _jobs = [];
+    private readonly Queue<VisualizationJob> _queue = new();
+    private readonly SemaphoreSlim _queued = new(0);
+    private readonly Dictionary<string, ImageEmbedder> _embedders = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Thread[] _runners;
+    private readonly ServiceHttpHandler _handler;
+    private Task? _acceptLoop;
+    private int _pending;
+    private int _stopped;
+
+    private PhotoGridService(PhotoGridServiceOptions options, FileStream stateLock, ServiceLog log, AccessKey key, PhotoRoots roots,
+        ModelCatalog catalog, JobStore store, HttpListener listener, int port)
+    {
+        _options = options;
+        _stateLock = stateLock;
+        Log = log;
+        Key = key;
+        Roots = roots;
+        Catalog = catalog;
+        Store = store;
+        _listener = listener;
+        Port = port;
+        Url = string.Create(CultureInfo.InvariantCulture, $"http://{UrlHost(options.ListenAddress)}:{port}/");
+        StartTime = DateTimeOffset.Now;
+        _handler = new ServiceHttpHandler(this);
+        _runners = new Thread[options.MaxRunningJobs];
+        for (int i = 0; i < _runners.Length; i++)
+        {
+            _runners[i] = new Thread(RunJobs) { IsBackground = true, Name = $"GridTsne service job runner {i + 1}" };
+        }
+    }
+
+    /// <summary>Services running in this process.</summary>
+    public static IReadOnlyList<PhotoGridService> Active => ActiveServices.Keys.OrderBy(service => service.StartTime).ToList();
+
+    /// <summary>The base URL, ending in '/'.</summary>
+    public string Url { get; }
+
+    public int Port { get; }
+
+    public string ListenAddress => _options.ListenAddress;
+
+    public string StatePath => _options.StatePath;
+
+    public PhotoGridServiceOptions Options => _options;
+
+    public AccessKey Key { get; }
+
+    public PhotoRoots Roots { get; }
+
+    public ModelCatalog Catalog { get; }
+
+    public JobStore Store { get; }
+
+    public ServiceLog Log { get; }
+
+    public DateTimeOffset StartTime { get; }
+
+    public bool IsRunning => Volatile.Read(ref _stopped) == 0;
+
+    /// <summary>Jobs waiting to run.</summary>
+    public int PendingJobs => Volatile.Read(ref _pending);
+
+    /// <summary>A snapshot of every job, newest first.</summary>
+    public IReadOnlyList<VisualizationJob> Jobs
+    {
+        get
+        {
+            lock (_jobs)
+            {
+                return _jobs.Values.OrderByDescending(job => job.CreatedAt).ThenByDescending(job => job.Id, StringComparer.Ordinal).ToList();
+            }
+        }
+    }
+
+    /// <summary>Starts a service: state folder, key, recovery of earlier jobs, then the listener and the job runners.</summary>
+    /// <exception cref="ServiceStartException">It cannot start; the message says why.</exception>
+    public static PhotoGridService Start(PhotoGridServiceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (!IPAddress.TryParse(options.ListenAddress, out IPAddress? address))
+        {
+            throw new ServiceStartException(ServiceStartFailure.InvalidAddress, $"'{options.ListenAddress}' is not an IP address (for example 127.0.0.1, ::1 or 0.0.0.0).");
+        }
+
+        PhotoGridService? running = Active.FirstOrDefault(service => service.Port == options.Port && options.Port != 0);
+        if (running is not null)
+        {
+            throw new ServiceStartException(ServiceStartFailure.PortInUse,
+                $"A GridTsne service already listens on port {options.Port} in this session ({running.Url}, state '{running.StatePath}'). Stop it first (Stop-PhotoGridService -Port {options.Port}), or choose another -Port.");
+        }
+
+        string statePath = Path.GetFullPath(options.StatePath);
+        options = options with { StatePath = statePath };
+        FileStream stateLock = LockStateFolder(statePath);
+        ServiceLog? log = null;
+        HttpListener? listener = null;
+        try
+        {
+            log = new ServiceLog(statePath);
+            AccessKey key = AccessKey.LoadOrCreate(statePath, log);
+            PhotoRoots roots;
+            try
+            {
+                roots = new PhotoRoots(options.Roots);
+            }
+            catch (Exception ex) when (ex is DirectoryNotFoundException or ArgumentException or IOException)
+            {
+                throw new ServiceStartException(ServiceStartFailure.RootNotFound, ex.Message, ex);
+            }
+
+            ModelCatalog catalog;
+            try
+            {
+                catalog = ModelCatalog.Load(options.ModelsDirectory);
+            }
+            catch (ModelLoadException ex)
+            {
+                throw new ServiceStartException(ServiceStartFailure.ModelsUnavailable, ex.Message, ex);
+            }
+
+            var store = new JobStore(statePath);
+            (listener, int port) = Listen(address, options.Port);
+            var service = new PhotoGridService(options, stateLock, log, key, roots, catalog, store, listener, port);
+            service.Recover();
+            service.Begin();
+            return service;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            listener?.Close();
+            log?.Dispose();
+            stateLock.Dispose();
+            throw new ServiceStartException(ServiceStartFailure.StateUnusable, $"The state folder '{statePath}' cannot be used: {ex.Message}", ex);
+        }
+        catch
+        {
+            listener?.Close();
+            log?.Dispose();
+            stateLock.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Stops listening and cancels the running jobs (they become FAILED "interrupted"); returns within about a second.</summary>
+    public void Stop()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        ActiveServices.TryRemove(this, out _);
+        Log.Information("Stopping.");
+        _stopping.Cancel();
+        try
+        {
+            _listener.Stop();
+            _listener.Close();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already closed.
+        }
+
+        // The runners see the cancellation at their next check (engine steps check well within a second).
+        var deadline = DateTime.UtcNow + StopWait;
+        bool allStopped = true;
+        foreach (Thread runner in _runners)
+        {
+            TimeSpan left = deadline - DateTime.UtcNow;
+            allStopped &= runner.Join(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        }
+
+        if (allStopped)
+        {
+            lock (_embedders)
+            {
+                foreach (ImageEmbedder embedder in _embedders.Values)
+                {
+                    embedder.Dispose();
+                }
+
+                _embedders.Clear();
+            }
+        }
+        else
+        {
+            // A runner inside one long native call finishes it on its own; its model stays loaded until then.
+            Log.Warning("A job runner did not stop within a second; it ends in the background.");
+        }
+
+        Log.Information("Stopped.");
+        Log.Dispose();
+        _stateLock.Dispose();
+    }
+
+    public void Dispose() => Stop();
+
+    /// <summary>The job with this id, or null.</summary>
+    public VisualizationJob? FindJob(string id)
+    {
+        lock (_jobs)
+        {
+            return _jobs.GetValueOrDefault(id);
+        }
+    }
+
+    /// <summary>Queues a new job from a checked request.</summary>
+    /// <exception cref="ServiceRequestException">429 when the queue is full.</exception>
+    public VisualizationJob Submit(VisualizationRequest request)
+    {
+        var job = new VisualizationJob
+        {
+            Id = JobStore.NewId(),
+            Name = request.Name,
+            CreatedAt = DateTimeOffset.UtcNow,
+            State = JobState.PENDING,
+            Options = request.Options,
+            Paths = [.. request.Paths],
+        };
+        foreach (PhotoError skipped in request.Skipped)
+        {
+            job.AddError(skipped);
+        }
+
+        lock (_queue)
+        {
+            if (_pending >= _options.QueueLimit)
+            {
+                throw new ServiceRequestException((HttpStatusCode)429, "QUEUE_FULL", string.Create(CultureInfo.InvariantCulture,
+                    $"{_pending} visualizations are already waiting, the most this service queues. Try again when one has started."));
+            }
+
+            lock (job.Gate)
+            {
+                Store.Save(job);
+            }
+
+            lock (_jobs)
+            {
+                _jobs.Add(job.Id, job);
+            }
+
+            _pending++;
+            _queue.Enqueue(job);
+        }
+
+        _queued.Release();
+        Log.Information(string.Create(CultureInfo.InvariantCulture, $"Job {job.Id} queued: '{job.Name}', {job.Paths.Count} photos."));
+        return job;
+    }
+
+    /// <summary>
+    /// DELETE: a PENDING or RUNNING job is cancelled (it becomes FAILED "cancelled"; a running one within about a
+    /// second); a finished one is deleted with its files. Returns false when the job was deleted.
+    /// </summary>
+    public bool CancelOrDelete(VisualizationJob job)
+    {
+        CancellationTokenSource? running = null;
+        lock (_queue)
+        {
+            lock (job.Gate)
+            {
+                switch (job.State)
+                {
+                    case JobState.PENDING:
+                        _pending--;
+                        Finish(job, JobState.FAILED, JobFailure.Cancelled, "Cancelled by a DELETE request before it started.");
+                        Log.Information($"Job {job.Id} cancelled before it started.");
+                        return true;
+                    case JobState.RUNNING:
+                        running = job.Cancellation;
+                        break;
+                }
+            }
+        }
+
+        if (running is not null)
+        {
+            lock (job.Gate)
+            {
+                job.Reason = JobFailure.Cancelled;
+            }
+
+            running.Cancel();
+            Log.Information($"Job {job.Id} cancelled while running.");
+            return true;
+        }
+
+        lock (_jobs)
+        {
+            _jobs.Remove(job.Id);
+        }
+
+        Store.Delete(job.Id, Log);
+        Log.Information($"Job {job.Id} deleted.");
+        return false;
+    }
+
+    /// <summary>Waits until a job has left RUNNING (or the timeout passed); for DELETE's answer.</summary>
+    public static bool WaitUntilFinished(VisualizationJob job, TimeSpan timeout)
+    {
+        DateTime deadline = DateTime.UtcNow + timeout;
+        lock (job.Gate)
+        {
+            while (!job.IsFinished)
+            {
+                TimeSpan left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero || !Monitor.Wait(job.Gate, left))
+                {
+                    return job.IsFinished;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    private static FileStream LockStateFolder(string statePath)
+    {
+        try
+        {
+            Directory.CreateDirectory(statePath);
+            if (!OperatingSystem.IsWindows())
+            {
+                // Jobs name the user's photos: the folder is the user's alone.
+                File.SetUnixFileMode(statePath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new ServiceStartException(ServiceStartFailure.StateUnusable, $"The state folder '{statePath}' cannot be created: {ex.Message}", ex);
+        }
+
+        try
+        {
+            // FileShare.None is an exclusive lock that the system releases when the process ends, however it ends.
+            return new FileStream(Path.Combine(statePath, "service.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new ServiceStartException(ServiceStartFailure.StateInUse,
+                $"Another GridTsne service (in this or another process) uses the state folder '{statePath}'. Stop it, or give -StatePath another folder.", ex);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new ServiceStartException(ServiceStartFailure.StateUnusable, $"The state folder '{statePath}' cannot be written: {ex.Message}", ex);
+        }
+    }
+
+    private static (HttpListener Listener, int Port) Listen(IPAddress address, int port)
+    {
+        // HttpListener cannot pick a port itself: for port 0 take one the system offers, and retry if it is taken meanwhile.
+        int attempts = port == 0 ? 10 : 1;
+        for (int attempt = 1; ; attempt++)
+        {
+            int candidate = port == 0 ? FreePort(address) : port;
+            var listener = new HttpListener { IgnoreWriteExceptions = true };
+            string host = address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) ? "+" : UrlHost(address.ToString());
+            listener.Prefixes.Add(string.Create(CultureInfo.InvariantCulture, $"http://{host}:{candidate}/"));
+            try
+            {
+                listener.Start();
+                return (listener, candidate);
+            }
+            catch (HttpListenerException ex)
+            {
+                listener.Close();
+                if (attempt < attempts)
+                {
+                    continue;
+                }
+
+                throw new ServiceStartException(ServiceStartFailure.PortInUse, string.Create(CultureInfo.InvariantCulture,
+                    $"Port {candidate} on {address} is in use (by another program, or a GridTsne service in another process): {ex.Message}. Choose another -Port, or -Port 0 for any free port."), ex);
+            }
+        }
+    }
+
+    private static int FreePort(IPAddress address)
+    {
+        using var probe = new TcpListener(address, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    private static string UrlHost(string address) =>
+        IPAddress.TryParse(address, out IPAddress? ip) && ip.AddressFamily == AddressFamily.InterNetworkV6 ? "[" + ip + "]" : address;
+
+    private void Recover()
+    {
+        List<VisualizationJob> jobs = Store.Recover(Log);
+        lock (_queue)
+        {
+            foreach (VisualizationJob job in jobs)
+            {
+                lock (_jobs)
+                {
+                    _jobs[job.Id] = job;
+                }
+
+                if (job.State == JobState.PENDING)
+                {
+                    // Jobs that never started run now, in the order they came.
+                    _pending++;
+                    _queue.Enqueue(job);
+                    _queued.Release();
+                }
+            }
+        }
+
+        Log.Information(string.Create(CultureInfo.InvariantCulture,
+            $"Recovered {jobs.Count} jobs ({_pending} waiting to run) from '{Store.Directory}'."));
+    }
+
+    private void Begin()
+    {
+        ActiveServices.TryAdd(this, true);
+        foreach (Thread runner in _runners)
+        {
+            runner.Start();
+        }
+
+        _acceptLoop = Task.Run(AcceptRequests);
+        Log.Information(string.Create(CultureInfo.InvariantCulture,
+            $"Listening on {Url}; roots {string.Join(", ", Roots.Folders.Select(root => "'" + root + "'"))}; queue limit {_options.QueueLimit}, {_options.MaxRunningJobs} job(s) at a time."));
+    }
+
+    private async Task AcceptRequests()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                if (!_stopping.IsCancellationRequested)
+                {
+                    Log.Error($"The listener failed: {ex.Message}");
+                }
+
+                return;
+            }
+
+            _ = Task.Run(() => _handler.Handle(context));
+        }
+    }
+
+    private void RunJobs()
+    {
+        CancellationToken stopping = _stopping.Token;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                _queued.Wait(stopping);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            VisualizationJob? job = null;
+            lock (_queue)
+            {
+                if (_queue.Count > 0)
+                {
+                    job = _queue.Dequeue();
+                }
+            }
+
+            if (job is not null)
+            {
+                RunJob(job, stopping);
+            }
+        }
+    }
+
+    private void RunJob(VisualizationJob job, CancellationToken stopping)
+    {
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        lock (_queue)
+        {
+            lock (job.Gate)
+            {
+                if (job.State != JobState.PENDING)
+                {
+                    return; // Cancelled while it waited.
+                }
+
+                _pending--;
+                job.State = JobState.RUNNING;
+                job.StartedAt = DateTimeOffset.UtcNow;
+                job.Phase = JobPhase.Starting;
+                job.Cancellation = cancellation;
+                SaveQuietly(job);
+            }
+        }
+
+        Log.Information($"Job {job.Id} started.");
+        string output = Store.OutputFolderOf(job.Id);
+        try
+        {
+            ImageEmbedder embedder = GetEmbedder(job.Options.Model);
+            JobResult result = VisualizationPipeline.Run(job, embedder, output, cancellation.Token);
+            lock (job.Gate)
+            {
+                job.Result = result;
+                string? warning = job.ErrorCount == 0 ? null : string.Create(CultureInfo.InvariantCulture, $"{job.ErrorCount} of {job.Paths.Count} photos could not be used; see the errors.");
+                Finish(job, JobState.DONE, null, warning);
+            }
+
+            Log.Information(string.Create(CultureInfo.InvariantCulture,
+                $"Job {job.Id} done: {result.Photos} photos on {result.Rows} x {result.Columns}, {job.ErrorCount} errors, in {(DateTimeOffset.UtcNow - job.StartedAt!.Value).TotalSeconds:0.0} s."));
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            bool serviceStopping = stopping.IsCancellationRequested;
+            Fail(job, output, serviceStopping ? JobFailure.Interrupted : JobFailure.Cancelled,
+                serviceStopping ? "The service stopped while the job was running. Post it again to run it." : "Cancelled by a DELETE request while it was running.");
+        }
+        catch (JobFailedException ex)
+        {
+            Fail(job, output, ex.Reason, ex.Message);
+        }
+        catch (ModelLoadException ex)
+        {
+            Fail(job, output, JobFailure.Model, ex.Message);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.Error($"Job {job.Id} failed unexpectedly: {ex}");
+            Fail(job, output, "error", $"The job failed: {ex.Message}");
+        }
+        finally
+        {
+            lock (job.Gate)
+            {
+                job.Cancellation = null;
+            }
+        }
+    }
+
+    private void Fail(VisualizationJob job, string output, string reason, string description)
+    {
+        try
+        {
+            if (Directory.Exists(output))
+            {
+                Directory.Delete(output, recursive: true);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.Warning($"Cannot delete the partial outputs of job {job.Id}: {ex.Message}");
+        }
+
+        lock (job.Gate)
+        {
+            Finish(job, JobState.FAILED, reason, description);
+        }
+
+        Log.Warning($"Job {job.Id} failed ({reason}): {description}");
+    }
+
+    /// <summary>Moves a job to a final state and saves it; the caller holds its gate.</summary>
+    private void Finish(VisualizationJob job, JobState state, string? reason, string? description)
+    {
+        job.State = state;
+        job.Reason = reason;
+        job.Description = description;
+        job.FinishedAt = DateTimeOffset.UtcNow;
+        SaveQuietly(job);
+        Monitor.PulseAll(job.Gate);
+    }
+
+    private void SaveQuietly(VisualizationJob job)
+    {
+        try
+        {
+            Store.Save(job);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.Error($"Cannot save the state of job {job.Id}: {ex.Message}");
+        }
+    }
+
+    private ImageEmbedder GetEmbedder(string model)
+    {
+        lock (_embedders)
+        {
+            if (!_embedders.TryGetValue(model, out ImageEmbedder? embedder))
+            {
+                embedder = ImageEmbedder.Open(Catalog.Get(model));
+                _embedders.Add(model, embedder);
+                Log.Information(string.Create(CultureInfo.InvariantCulture, $"Loaded model {embedder.Name} in {embedder.LoadTime.TotalMilliseconds:0} ms; it stays loaded for later jobs."));
+            }
+
+            return embedder;
+        }
+    }
+}
