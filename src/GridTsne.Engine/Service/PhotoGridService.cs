@@ -230,10 +230,15 @@ public sealed class PhotoGridService : IDisposable
         }
     }
 
-    /// <summary>Queues a new job from a checked request.</summary>
+    /// <summary>
+    /// Queues a new job from a checked request. <paramref name="accepted"/> sees the job while it is certainly
+    /// still PENDING (a runner may take it the moment it is queued), for the 202 answer.
+    /// </summary>
     /// <exception cref="ServiceRequestException">429 when the queue is full.</exception>
-    public VisualizationJob Submit(VisualizationRequest request)
+    public T Submit<T>(VisualizationRequest request, Func<VisualizationJob, T> accepted)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(accepted);
         var job = new VisualizationJob
         {
             Id = JobStore.NewId(),
@@ -270,9 +275,10 @@ public sealed class PhotoGridService : IDisposable
             _queue.Enqueue(job);
         }
 
+        T answer = accepted(job);
         _queued.Release();
         Log.Information(string.Create(CultureInfo.InvariantCulture, $"Job {job.Id} queued: '{job.Name}', {job.Paths.Count} photos."));
-        return job;
+        return answer;
     }
 
     /// <summary>

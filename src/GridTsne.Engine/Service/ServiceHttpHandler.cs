@@ -15,6 +15,7 @@ internal sealed class ServiceHttpHandler(PhotoGridService service)
 {
     public const string SessionCookie = "gridtsne_session";
     private const string ApiPrefix = "/v2/visualizations";
+    private const string JsonContentType = "application/json; charset=utf-8";
     private static readonly TimeSpan DeleteWait = TimeSpan.FromSeconds(2);
 
     private static readonly Dictionary<string, (string Resource, string ContentType)> StatusPageAssets = new(StringComparer.Ordinal)
@@ -32,7 +33,7 @@ internal sealed class ServiceHttpHandler(PhotoGridService service)
         [".jpg"] = "image/jpeg",
         [".png"] = "image/png",
         [".webp"] = "image/webp",
-        [".json"] = "application/json; charset=utf-8",
+        [".json"] = JsonContentType,
         [".html"] = "text/html; charset=utf-8",
         [".js"] = "text/javascript; charset=utf-8",
         [".css"] = "text/css; charset=utf-8",
@@ -116,9 +117,9 @@ internal sealed class ServiceHttpHandler(PhotoGridService service)
                     RequireHeaderKey(request);
                     byte[] body = await ReadBody(request).ConfigureAwait(false);
                     var parsed = VisualizationRequest.Parse(body, service.Roots, service.Catalog.Names, service.Options.MaxPhotos);
-                    VisualizationJob created = service.Submit(parsed);
-                    response.Headers["Location"] = ApiPrefix + "/" + created.Id;
-                    await WriteJob(response, HttpStatusCode.Accepted, created, request).ConfigureAwait(false);
+                    (string id, byte[] accepted) = service.Submit(parsed, job => (job.Id, JobBytes(job, request)));
+                    response.Headers["Location"] = ApiPrefix + "/" + id;
+                    await WriteBytes(response, HttpStatusCode.Accepted, JsonContentType, accepted).ConfigureAwait(false);
                     return;
                 default:
                     throw NotAllowed("GET, POST");
@@ -269,13 +270,19 @@ internal sealed class ServiceHttpHandler(PhotoGridService service)
     }
 
     private static Task WriteJob(HttpListenerResponse response, HttpStatusCode status, VisualizationJob job, HttpListenerRequest request) =>
-        WriteJson(response, status, json =>
-        {
-            json.WritePropertyName("output");
-            JobJson.Write(json, job, BaseUrl(request), withErrors: true);
-        });
+        WriteBytes(response, status, JsonContentType, JobBytes(job, request));
 
-    private static async Task WriteJson(HttpListenerResponse response, HttpStatusCode status, Action<Utf8JsonWriter> members)
+    /// <summary>{"output": job}, with every member.</summary>
+    private static byte[] JobBytes(VisualizationJob job, HttpListenerRequest request) => JsonBytes(json =>
+    {
+        json.WritePropertyName("output");
+        JobJson.Write(json, job, BaseUrl(request), withErrors: true);
+    });
+
+    private static Task WriteJson(HttpListenerResponse response, HttpStatusCode status, Action<Utf8JsonWriter> members) =>
+        WriteBytes(response, status, JsonContentType, JsonBytes(members));
+
+    private static byte[] JsonBytes(Action<Utf8JsonWriter> members)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
@@ -285,7 +292,7 @@ internal sealed class ServiceHttpHandler(PhotoGridService service)
             json.WriteEndObject();
         }
 
-        await WriteBytes(response, status, "application/json; charset=utf-8", buffer.ToArray()).ConfigureAwait(false);
+        return buffer.ToArray();
     }
 
     private static async Task WriteBytes(HttpListenerResponse response, HttpStatusCode status, string contentType, byte[] bytes)
@@ -310,20 +317,15 @@ internal sealed class ServiceHttpHandler(PhotoGridService service)
                 response.Headers["Retry-After"] = "10";
             }
 
-            using var buffer = new MemoryStream();
-            using (var json = new Utf8JsonWriter(buffer))
+            byte[] bytes = JsonBytes(json =>
             {
-                json.WriteStartObject();
                 json.WriteStartObject("status");
                 json.WriteString("code", code);
                 json.WriteString("description", message);
                 json.WriteEndObject();
-                json.WriteEndObject();
-            }
-
+            });
             response.StatusCode = (int)status;
-            response.ContentType = "application/json; charset=utf-8";
-            byte[] bytes = buffer.ToArray();
+            response.ContentType = JsonContentType;
             response.ContentLength64 = bytes.Length;
             response.OutputStream.Write(bytes);
         }
