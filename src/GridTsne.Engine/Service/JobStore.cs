@@ -178,6 +178,6 @@ public sealed partial class JobStore
         }
     }
 
-    [GeneratedRegex("^[0-9a-f]{32}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[0-9a-f]{32}\z", RegexOptions.CultureInvariant)]
     private static partial Regex IdPattern();
 }

@@ -45,7 +45,7 @@ public sealed class PhotoRoots
 
     /// <summary>
     /// The real path of <paramref name="path"/> (relative paths start at the first root) when it lies in a
-    /// root, else null. The path need not exist; its existing part is resolved.
+    /// root, else null (also for a link loop). The path need not exist; its existing part is resolved.
     /// </summary>
     public string? Contain(string path)
     {
@@ -56,8 +56,16 @@ public sealed class PhotoRoots
         }
 
         string absolute = Path.IsPathFullyQualified(path) ? path : Path.Join(_roots[0], path);
-        string real = Resolve(absolute);
-        return IsInside(real) ? real : null;
+        try
+        {
+            string real = Resolve(absolute);
+            return IsInside(real) ? real : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A link loop, or a folder on the way that cannot be read: nothing there can be opened either.
+            return null;
+        }
     }
 
     /// <summary>True when an already resolved path is a root or lies under one.</summary>
