@@ -25,6 +25,7 @@ BeforeAll {
         New-TestImage -Path (Join-Path $many ('many-{0:d3}.png' -f $i)) -Width 40 -Height 30 -Color @((30 * $i), (255 - 30 * $i), 128) -Pattern checker
     }
     for ($i = 8; $i -lt 400; $i++) { [System.IO.File]::Copy($seeds[$i % 8].FullName, (Join-Path $many ('many-{0:d3}.png' -f $i))) }
+    Set-Content -LiteralPath (Join-Path $photos 'broken.jpg') -Value 'this is not a JPEG'
     $script:secret = (New-TestImage -Path (Join-Path $outside 'secret.jpg') -Width 32 -Height 32).FullName
     # Links that lead out of the root: a folder, and a file inside the photos folder.
     New-Item -ItemType SymbolicLink -Path (Join-Path $root 'escape') -Target $outside | Out-Null
@@ -114,9 +115,12 @@ Describe 'The visualizations API' {
         $done = Wait-JobState $posted.Json.output.id
         $done.status.code | Should -Be 'DONE'
         $done.data.grid.photos | Should -Be 9
-        # The link that leads out of the root was left out, and said so.
-        $done.errors.path | Should -Be @(Join-Path $photos 'linked-secret.jpg')
-        $done.errors.reason | Should -Be 'PathOutsideRoots'
+        # The link that leads out of the root was left out, the unreadable photo too, and both are reported
+        # with the cmdlets' ErrorIds.
+        $done.error_count | Should -Be 2
+        ($done.errors | Where-Object path -EQ (Join-Path $photos 'linked-secret.jpg')).reason | Should -Be 'PathOutsideRoots'
+        ($done.errors | Where-Object path -EQ (Join-Path $photos 'broken.jpg')).reason | Should -Be 'ImageFormatUnknown'
+        $done.status.description | Should -BeLike '*could not be used*'
 
         $image = Join-Path $TestDrive 'grid.jpg'
         Invoke-WebRequest -Uri $done.data.image.url -Headers @{ Authorization = "Key $($service.Key)" } -OutFile $image
@@ -135,6 +139,17 @@ Describe 'The visualizations API' {
         $viewer.Headers['Content-Type'] | Should -BeLike 'text/html*'
 
         (Invoke-Api -Uri '/v2/visualizations').Json.outputs.id | Should -Contain $done.id
+    }
+
+    It 'reports FAILED with the reason and the per-photo errors when no photo can be read' {
+        $posted = Invoke-Api -Method POST -Uri '/v2/visualizations' -Body @{ paths = @('photos/broken.jpg', 'photos/missing.jpg') }
+        $posted.Status | Should -Be 202
+        $failed = Wait-JobState $posted.Json.output.id
+        $failed.status.code | Should -Be 'FAILED'
+        $failed.status.reason | Should -Be 'no_photos'
+        $failed.status.description | Should -BeLike 'None of the 2 photos could be read*'
+        $failed.errors.reason | Sort-Object | Should -Be @('ImageFormatUnknown', 'ImageNotFound')
+        $failed.data | Should -BeNullOrEmpty
     }
 
     It 'answers 401 without the key or with a wrong one, and serves the status page without it' {

@@ -536,7 +536,7 @@ public sealed class PhotoGridService : IDisposable
         try
         {
             ImageEmbedder embedder = GetEmbedder(job.Options.Model);
-            JobResult result = VisualizationPipeline.Run(job, embedder, output, cancellation.Token);
+            JobResult result = VisualizationPipeline.Run(job, embedder, output, _options.ImageErrorId, cancellation.Token);
             lock (job.Gate)
             {
                 job.Result = result;

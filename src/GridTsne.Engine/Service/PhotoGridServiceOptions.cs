@@ -1,3 +1,5 @@
+using GridTsne.Engine.Imaging;
+
 namespace GridTsne.Engine.Service;
 
 /// <summary>How a <see cref="PhotoGridService"/> listens, what it may read, where it keeps its state, and its limits.</summary>
@@ -31,6 +33,15 @@ public sealed record PhotoGridServiceOptions
 
     /// <summary>Most photos in one visualization.</summary>
     public int MaxPhotos { get; init; } = 50_000;
+
+    /// <summary>
+    /// The "reason" the API gives a photo that cannot be read: the shell passes its ErrorId vocabulary, so a
+    /// photo fails with the same name through the API as through the cmdlets.
+    /// </summary>
+    public Func<ImageLoadFailure, string> ImageErrorId { get; init; } = failure => failure.ToString();
+
+    /// <summary>The "reason" of a folder's file left out because it is a link leading out of the roots.</summary>
+    public string PathOutsideRootsErrorId { get; init; } = "PathOutsideRoots";
 
     public void Validate()
     {

@@ -116,7 +116,7 @@ internal sealed class ServiceHttpHandler(PhotoGridService service)
                 case "POST":
                     RequireHeaderKey(request);
                     byte[] body = await ReadBody(request).ConfigureAwait(false);
-                    var parsed = VisualizationRequest.Parse(body, service.Roots, service.Catalog.Names, service.Options.MaxPhotos);
+                    var parsed = VisualizationRequest.Parse(body, service.Roots, service.Catalog.Names, service.Options.MaxPhotos, service.Options.PathOutsideRootsErrorId);
                     (string id, byte[] accepted) = service.Submit(parsed, job => (job.Id, JobBytes(job, request)));
                     response.Headers["Location"] = ApiPrefix + "/" + id;
                     await WriteBytes(response, HttpStatusCode.Accepted, JsonContentType, accepted).ConfigureAwait(false);

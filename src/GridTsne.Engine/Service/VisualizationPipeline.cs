@@ -24,10 +24,11 @@ public static class VisualizationPipeline
     /// <summary>Runs <paramref name="job"/>; photo errors are added to it as they come.</summary>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
     /// <exception cref="JobFailedException">The job cannot produce a grid.</exception>
-    public static JobResult Run(VisualizationJob job, ImageEmbedder embedder, string outputFolder, CancellationToken token)
+    /// <param name="imageErrorId">The reason reported for a photo that cannot be read.</param>
+    public static JobResult Run(VisualizationJob job, ImageEmbedder embedder, string outputFolder, Func<ImageLoadFailure, string> imageErrorId, CancellationToken token)
     {
         VisualizationOptions options = job.Options;
-        List<(string Path, float[] Vector, Thumbnail? Thumbnail)> photos = Embed(job, embedder, options, token);
+        List<(string Path, float[] Vector, Thumbnail? Thumbnail)> photos = Embed(job, embedder, options, imageErrorId, token);
         if (photos.Count == 0)
         {
             throw new JobFailedException(JobFailure.NoPhotos, string.Create(CultureInfo.InvariantCulture,
@@ -94,10 +95,10 @@ public static class VisualizationPipeline
         try
         {
             GridRenderResult image = PhotoGridRenderer.WriteImage(layout, imagePath, format, renderOptions, overwrite: true,
-                Callbacks(job, JobPhase.Rendering), token);
+                Callbacks(job, JobPhase.Rendering, imageErrorId), token);
             GridLayoutFile.Write(layout, Path.Combine(outputFolder, LayoutFileName), GridLayoutFileFormat.Json, renderOptions, imagePath, overwrite: true, token);
             PhotoGridViewerWriter.Write(layout, labels, Path.Combine(outputFolder, ViewerFileName), renderOptions, overwrite: true,
-                Callbacks(job, JobPhase.Viewer), token);
+                Callbacks(job, JobPhase.Viewer, imageErrorId), token);
             return new JobResult
             {
                 ImageFile = imageFile,
@@ -116,7 +117,8 @@ public static class VisualizationPipeline
         }
     }
 
-    private static List<(string Path, float[] Vector, Thumbnail? Thumbnail)> Embed(VisualizationJob job, ImageEmbedder embedder, VisualizationOptions options, CancellationToken token)
+    private static List<(string Path, float[] Vector, Thumbnail? Thumbnail)> Embed(VisualizationJob job, ImageEmbedder embedder, VisualizationOptions options,
+        Func<ImageLoadFailure, string> imageErrorId, CancellationToken token)
     {
         int total = job.Paths.Count;
         job.Report(JobPhase.Embedding, 0, total);
@@ -133,7 +135,7 @@ public static class VisualizationPipeline
             {
                 lock (job.Gate)
                 {
-                    job.AddError(new PhotoError(result.Path, error.Failure.ToString(), error.Message));
+                    job.AddError(new PhotoError(result.Path, imageErrorId(error.Failure), error.Message));
                 }
             }
             else
@@ -170,7 +172,7 @@ public static class VisualizationPipeline
         return photos;
     }
 
-    private static GridRenderCallbacks Callbacks(VisualizationJob job, JobPhase phase) => new()
+    private static GridRenderCallbacks Callbacks(VisualizationJob job, JobPhase phase, Func<ImageLoadFailure, string> imageErrorId) => new()
     {
         TileDone = tile => job.Report(phase, tile.Completed, tile.Total),
 
@@ -180,7 +182,7 @@ public static class VisualizationPipeline
         {
             lock (job.Gate)
             {
-                job.AddError(new PhotoError(tile.Path, error.Failure.ToString(), error.Message));
+                job.AddError(new PhotoError(tile.Path, imageErrorId(error.Failure), error.Message));
             }
         },
     };

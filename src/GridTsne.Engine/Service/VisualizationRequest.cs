@@ -37,7 +37,9 @@ public sealed class VisualizationRequest
 
     /// <summary>Parses and checks a request body.</summary>
     /// <exception cref="ServiceRequestException">400 for malformed or invalid content, 403 for a path outside the roots, 404 for a missing folder.</exception>
-    public static VisualizationRequest Parse(ReadOnlySpan<byte> body, PhotoRoots roots, IReadOnlyCollection<string> models, int maxPhotos)
+    /// <param name="outsideErrorId">The reason given to a folder's file left out because it leads out of the roots.</param>
+    public static VisualizationRequest Parse(ReadOnlySpan<byte> body, PhotoRoots roots, IReadOnlyCollection<string> models, int maxPhotos,
+        string outsideErrorId = "PathOutsideRoots")
     {
         JsonDocument document;
         try
@@ -97,7 +99,7 @@ public sealed class VisualizationRequest
 
             var skipped = new List<PhotoError>();
             List<string> resolved = folder is not null
-                ? ListFolder(folder, recurse, roots, maxPhotos, skipped)
+                ? ListFolder(folder, recurse, roots, maxPhotos, outsideErrorId, skipped)
                 : paths!.Select(path => roots.Contain(path) ?? throw Outside(path)).ToList();
             if (resolved.Count == 0)
             {
@@ -109,7 +111,7 @@ public sealed class VisualizationRequest
         }
     }
 
-    private static List<string> ListFolder(string folder, bool recurse, PhotoRoots roots, int maxPhotos, List<PhotoError> skipped)
+    private static List<string> ListFolder(string folder, bool recurse, PhotoRoots roots, int maxPhotos, string outsideErrorId, List<PhotoError> skipped)
     {
         string real = roots.Contain(folder) ?? throw Outside(folder);
         if (!Directory.Exists(real))
@@ -136,7 +138,7 @@ public sealed class VisualizationRequest
             string? contained = roots.Contain(file);
             if (contained is null)
             {
-                skipped.Add(new PhotoError(file, "PathOutsideRoots", $"'{file}' is a link to a file outside the service's root folders; it was left out."));
+                skipped.Add(new PhotoError(file, outsideErrorId, $"'{file}' is a link to a file outside the service's root folders; it was left out."));
                 continue;
             }
 

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using GridTsne.Infrastructure;
 using EngineService = GridTsne.Engine.Service.PhotoGridService;
 
 namespace GridTsne.Commands;
@@ -28,7 +29,7 @@ public sealed class GetPhotoGridServiceCommand : PSCmdlet
             foreach (int port in Port.Where(port => !EngineService.Active.Any(service => service.Port == port)))
             {
                 WriteError(new ErrorRecord(new ItemNotFoundException($"No GridTsne service listens on port {port} in this session."),
-                    "ServiceNotFound", ErrorCategory.ObjectNotFound, port));
+                    ErrorIds.ServiceNotFound, ErrorCategory.ObjectNotFound, port));
             }
         }
     }

@@ -71,8 +71,10 @@ public sealed class StartPhotoGridServiceCommand : GridTsneCmdlet
             QueueLimit = QueueLimit,
             MaxRunningJobs = MaxRunningJobs,
             MaxRequestBytes = MaxRequestBytes,
+            ImageErrorId = ImageErrors.ErrorId,
+            PathOutsideRootsErrorId = ErrorIds.PathOutsideRoots,
         };
-        EngineService service;
+        EngineService? service = null;
         try
         {
             service = EngineService.Start(options);
@@ -81,15 +83,14 @@ public sealed class StartPhotoGridServiceCommand : GridTsneCmdlet
         {
             (string id, ErrorCategory category) = ex.Failure switch
             {
-                ServiceStartFailure.PortInUse => ("ServicePortInUse", ErrorCategory.ResourceBusy),
-                ServiceStartFailure.StateInUse => ("ServiceStateInUse", ErrorCategory.ResourceBusy),
-                ServiceStartFailure.RootNotFound => ("ServiceRootNotFound", ErrorCategory.ObjectNotFound),
-                ServiceStartFailure.InvalidAddress => ("ServiceAddressInvalid", ErrorCategory.InvalidArgument),
-                ServiceStartFailure.ModelsUnavailable => ("ServiceModelsUnavailable", ErrorCategory.ResourceUnavailable),
-                _ => ("ServiceStateUnusable", ErrorCategory.WriteError),
+                ServiceStartFailure.PortInUse => (ErrorIds.ServicePortInUse, ErrorCategory.ResourceBusy),
+                ServiceStartFailure.StateInUse => (ErrorIds.ServiceStateInUse, ErrorCategory.ResourceBusy),
+                ServiceStartFailure.RootNotFound => (ErrorIds.ServiceRootNotFound, ErrorCategory.ObjectNotFound),
+                ServiceStartFailure.InvalidAddress => (ErrorIds.ServiceAddressInvalid, ErrorCategory.InvalidArgument),
+                ServiceStartFailure.ModelsUnavailable => (ErrorIds.ServiceModelsUnavailable, ErrorCategory.ResourceUnavailable),
+                _ => (ErrorIds.ServiceStateUnusable, ErrorCategory.WriteError),
             };
-            ThrowTerminatingError(new ErrorRecord(ex, id, category, ex.Failure == ServiceStartFailure.RootNotFound ? Root : $"{ListenAddress}:{Port}"));
-            return;
+            Terminate(ex, id, category, ex.Failure == ServiceStartFailure.RootNotFound ? Root : $"{ListenAddress}:{Port}");
         }
 
         WriteVerbose($"Listening on {service.Url}; state and log in '{service.StatePath}'.");

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using GridTsne.Infrastructure;
 using EngineService = GridTsne.Engine.Service.PhotoGridService;
 
 namespace GridTsne.Commands;
@@ -33,7 +34,7 @@ public sealed class StopPhotoGridServiceCommand : PSCmdlet
                 if (service is null)
                 {
                     WriteError(new ErrorRecord(new ItemNotFoundException($"No GridTsne service listens on port {port} in this session."),
-                        "ServiceNotFound", ErrorCategory.ObjectNotFound, port));
+                        ErrorIds.ServiceNotFound, ErrorCategory.ObjectNotFound, port));
                     continue;
                 }
 
