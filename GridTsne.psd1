@@ -30,6 +30,9 @@
 - Measure-GridQuality: DPQ16, neighbour distance ratio and label agreement.
 - Export-PhotoGrid: the grid as a JPEG, PNG, WebP, BMP or TIFF image or an offline HTML
   viewer, plus a CSV/JSON layout.
+- Start-PhotoGridService, Get-PhotoGridService, Stop-PhotoGridService: the asynchronous visualizations API
+  (POST a visualization, poll it by id, fetch its image, viewer and layout) served locally over HTTP, with
+  an access key, root folders, limits and jobs that survive restarts.
 No telemetry: ONNX Runtime's is switched off before it loads.
 '@
         }

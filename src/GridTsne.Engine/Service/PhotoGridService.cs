@@ -16,6 +16,7 @@ public sealed class PhotoGridService : IDisposable
 {
     private static readonly ConcurrentDictionary<PhotoGridService, bool> ActiveServices = new();
     private static readonly TimeSpan StopWait = TimeSpan.FromMilliseconds(900);
+    private const int AccessDeniedError = 5;
 
     private readonly PhotoGridServiceOptions _options;
     private readonly HttpListener _listener;
@@ -402,6 +403,13 @@ public sealed class PhotoGridService : IDisposable
                     continue;
                 }
 
+                if (OperatingSystem.IsWindows() && ex.ErrorCode == AccessDeniedError)
+                {
+                    // http.sys lets administrators register a prefix, and others only after a URL reservation.
+                    throw new ServiceStartException(ServiceStartFailure.PortInUse, string.Create(CultureInfo.InvariantCulture,
+                        $"Windows refused to let this user listen on http://{host}:{candidate}/. Run once, as administrator: netsh http add urlacl url=http://{host}:{candidate}/ user=%USERNAME%"), ex);
+                }
+
                 throw new ServiceStartException(ServiceStartFailure.PortInUse, string.Create(CultureInfo.InvariantCulture,
                     $"Port {candidate} on {address} is in use (by another program, or a GridTsne service in another process): {ex.Message}. Choose another -Port, or -Port 0 for any free port."), ex);
             }
@@ -540,8 +548,9 @@ public sealed class PhotoGridService : IDisposable
             lock (job.Gate)
             {
                 job.Result = result;
-                string? warning = job.ErrorCount == 0 ? null : string.Create(CultureInfo.InvariantCulture, $"{job.ErrorCount} of {job.Paths.Count} photos could not be used; see the errors.");
-                Finish(job, JobState.DONE, null, warning);
+                IEnumerable<string> notes = job.ErrorCount == 0 ? result.Warnings
+                    : result.Warnings.Append(string.Create(CultureInfo.InvariantCulture, $"{job.ErrorCount} of {job.Paths.Count} photos could not be used; see the errors."));
+                Finish(job, JobState.DONE, null, string.Join(" ", notes.Prepend("Done.")));
             }
 
             Log.Information(string.Create(CultureInfo.InvariantCulture,

@@ -64,6 +64,9 @@ public sealed record JobResult
     public required string ViewerFile { get; init; }
 
     public required string LayoutFile { get; init; }
+
+    /// <summary>What the steps warned about (for example a perplexity lowered for few photos).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }
 
 /// <summary>

@@ -109,6 +109,7 @@ public static class VisualizationPipeline
                 Photos = count,
                 ViewerFile = ViewerFileName,
                 LayoutFile = LayoutFileName,
+                Warnings = map.Warnings,
             };
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

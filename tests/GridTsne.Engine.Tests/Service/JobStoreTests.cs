@@ -39,7 +39,7 @@ public sealed class JobStoreTests : IDisposable
         var store = new JobStore(_state);
         VisualizationJob job = NewJob(JobState.DONE);
         job.AddError(new PhotoError("/photos/c.jpg", "Corrupt", "broken"));
-        job.Result = new JobResult { ImageFile = "grid.jpg", Width = 64, Height = 32, Rows = 1, Columns = 2, Photos = 2, ViewerFile = "viewer.html", LayoutFile = "layout.json" };
+        job.Result = new JobResult { ImageFile = "grid.jpg", Width = 64, Height = 32, Rows = 1, Columns = 2, Photos = 2, ViewerFile = "viewer.html", LayoutFile = "layout.json", Warnings = ["Perplexity lowered."] };
         store.Save(job);
 
         VisualizationJob read = Assert.Single(new JobStore(_state).Recover(_log));
@@ -50,7 +50,8 @@ public sealed class JobStoreTests : IDisposable
         Assert.Equal(job.Paths, read.Paths);
         Assert.Equal(job.Errors, read.Errors);
         Assert.Equal(1, read.ErrorCount);
-        Assert.Equal(job.Result, read.Result);
+        Assert.Equal(job.Result.Warnings, read.Result!.Warnings);
+        Assert.Equal(job.Result, read.Result with { Warnings = job.Result.Warnings });
     }
 
     [Fact]
