@@ -127,7 +127,8 @@ public sealed class PhotoGridService : IDisposable
             PhotoRoots roots;
             try
             {
-                roots = new PhotoRoots(options.Roots);
+                // The state folder holds the key: never served as a photo, even under a root.
+                roots = new PhotoRoots(options.Roots, excluded: [statePath]);
             }
             catch (Exception ex) when (ex is DirectoryNotFoundException or ArgumentException or IOException)
             {
@@ -352,11 +353,17 @@ public sealed class PhotoGridService : IDisposable
     {
         try
         {
-            Directory.CreateDirectory(statePath);
-            if (!OperatingSystem.IsWindows())
+            if (!Directory.Exists(statePath))
             {
-                // Jobs name the user's photos: the folder is the user's alone.
-                File.SetUnixFileMode(statePath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                // Jobs name the user's photos: a folder made here is the user's alone (an existing one keeps its mode).
+                if (OperatingSystem.IsWindows())
+                {
+                    Directory.CreateDirectory(statePath);
+                }
+                else
+                {
+                    Directory.CreateDirectory(statePath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                }
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)

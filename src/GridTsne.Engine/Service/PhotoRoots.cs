@@ -10,10 +10,12 @@ public sealed class PhotoRoots
 {
     private const int MaxLinkDepth = 40;
     private readonly string[] _roots;
+    private readonly string[] _excluded;
 
     /// <param name="roots">Existing folders; each is resolved the same way as the paths checked against it.</param>
+    /// <param name="excluded">Folders refused even under a root (the service's own state folder).</param>
     /// <exception cref="DirectoryNotFoundException">A root does not exist.</exception>
-    public PhotoRoots(IEnumerable<string> roots)
+    public PhotoRoots(IEnumerable<string> roots, IEnumerable<string>? excluded = null)
     {
         ArgumentNullException.ThrowIfNull(roots);
         var resolved = new List<string>();
@@ -34,6 +36,7 @@ public sealed class PhotoRoots
         }
 
         _roots = [.. resolved];
+        _excluded = (excluded ?? []).Select(folder => Resolve(Path.GetFullPath(folder))).ToArray();
     }
 
     /// <summary>The roots, fully resolved.</summary>
@@ -68,9 +71,17 @@ public sealed class PhotoRoots
         }
     }
 
-    /// <summary>True when an already resolved path is a root or lies under one.</summary>
+    /// <summary>True when an already resolved path is a root or lies under one, and not in an excluded folder.</summary>
     public bool IsInside(string realPath)
     {
+        foreach (string excluded in _excluded)
+        {
+            if (IsUnder(realPath, excluded))
+            {
+                return false;
+            }
+        }
+
         foreach (string root in _roots)
         {
             if (IsUnder(realPath, root))

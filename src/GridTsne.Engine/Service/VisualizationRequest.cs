@@ -138,7 +138,7 @@ public sealed class VisualizationRequest
             string? contained = roots.Contain(file);
             if (contained is null)
             {
-                skipped.Add(new PhotoError(file, outsideErrorId, $"'{file}' is a link to a file outside the service's root folders; it was left out."));
+                skipped.Add(new PhotoError(file, outsideErrorId, $"'{file}' leads outside the service's root folders (a link, or the service's own state folder); it was left out."));
                 continue;
             }
 

@@ -142,6 +142,18 @@ public sealed class PhotoRootsTests : IDisposable
     }
 
     [Fact]
+    public void Refuses_an_excluded_folder_under_a_root()
+    {
+        string state = Directory.CreateDirectory(Path.Combine(_root, "state")).FullName;
+        File.WriteAllText(Path.Combine(state, "access-key"), "key");
+        var roots = new PhotoRoots([_root], excluded: [state]);
+        Assert.Null(roots.Contain("state/access-key"));
+        Assert.Null(roots.Contain("photos/../state"));
+        Assert.NotNull(roots.Contain("photos/inside.jpg"));
+        Assert.NotNull(new PhotoRoots([_root]).Contain("state/access-key"));
+    }
+
+    [Fact]
     public void Refuses_a_missing_root_and_a_path_with_a_null_character()
     {
         Assert.Throws<DirectoryNotFoundException>(() => new PhotoRoots([Path.Combine(_base, "missing")]));
