@@ -5,9 +5,8 @@
     latency of status requests under 50 concurrent clients.
 
 .DESCRIPTION
-    Both cases make the same three outputs from the same -Count photos (by default the first 64 of
-    ../shared/data/imagenet-sample, JPEGs of about 500 x 375) with the same defaults: a 64 px JPEG grid, its
-    layout JSON and the viewer.
+    Both cases make the same three outputs from the same -Count photos (the first 64 of -DataPath) with the
+    same defaults: a 64 px JPEG grid, its layout JSON and the viewer.
       - In-process: Get-ChildItem | Get-ImageEmbedding | Invoke-Tsne | Resolve-GridAssignment, then
         Export-PhotoGrid grid.jpg -LayoutPath layout.json and Export-PhotoGrid viewer.html. Get-ImageEmbedding
         loads the model on every call, as a script does.
@@ -26,10 +25,12 @@
     The machine's load average is printed before and after: other processes share the cores.
 
 .EXAMPLE
-    pwsh bench/service/Invoke-ServiceBenchmark.ps1
+    pwsh bench/service/Invoke-ServiceBenchmark.ps1 -DataPath ../shared/data/imagenet-sample
 #>
 [CmdletBinding()]
 param(
+    # A folder of photos; by default the repository's samples/photos. The figures in bench/README.md use
+    # ../shared/data/imagenet-sample (JPEGs of about 500 x 375).
     [string] $DataPath,
     [ValidateRange(2, 10000)] [int] $Count = 64,
     [ValidateRange(1, 100)] [int] $Runs = 5,
@@ -43,13 +44,7 @@ Set-StrictMode -Version Latest
 
 $repositoryRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 if (-not (Test-Path -LiteralPath (Join-Path $repositoryRoot 'bin/GridTsne.dll'))) { throw 'Build first: pwsh ./build.ps1' }
-if (-not $DataPath) {
-    for ($folder = Split-Path $repositoryRoot; $folder -and -not $DataPath; $folder = Split-Path $folder) {
-        $candidate = Join-Path $folder 'shared/data/imagenet-sample'
-        if (Test-Path -LiteralPath $candidate) { $DataPath = $candidate }
-    }
-    if (-not $DataPath) { throw 'No shared/data/imagenet-sample found above the repository; give -DataPath.' }
-}
+if (-not $DataPath) { $DataPath = Join-Path $repositoryRoot 'samples/photos' }
 Import-Module (Join-Path $repositoryRoot 'GridTsne.psd1')
 
 Add-Type -TypeDefinition @'
@@ -108,8 +103,7 @@ function Get-Percentile([double[]] $Sorted, [double] $P) { $Sorted[[math]::Min($
 
 $work = Join-Path ([IO.Path]::GetTempPath()) ('gridtsne-service-bench-' + [guid]::NewGuid().ToString('N'))
 $photos = New-Item -ItemType Directory -Path (Join-Path $work 'root/photos')
-Get-ChildItem -LiteralPath $DataPath -File -Filter *.JPEG | Sort-Object Name | Select-Object -First $Count | Copy-Item -Destination $photos.FullName
-if ((Get-ChildItem -LiteralPath $photos.FullName).Count -lt $Count) { Get-ChildItem -LiteralPath $DataPath -File | Sort-Object Name | Select-Object -First $Count | Copy-Item -Destination $photos.FullName -Force }
+Get-ChildItem -LiteralPath $DataPath -File | Sort-Object Name | Select-Object -First $Count | Copy-Item -Destination $photos.FullName
 $photoCount = (Get-ChildItem -LiteralPath $photos.FullName -File).Count
 
 $service = Start-PhotoGridService -Root (Join-Path $work 'root') -StatePath (Join-Path $work 'state') -Port 0 -QueueLimit 1000
