@@ -367,6 +367,33 @@ Describe 'The status page' {
     }
 }
 
+Describe 'A state folder under a root' {
+    It 'is never served as photos' {
+        $inside = Start-PhotoGridService -Root $root -StatePath (Join-Path $root 'state-inside') -Port 0
+        try {
+            $answer = Invoke-Api -Method POST -Uri '/v2/visualizations' -Body @{ paths = @('state-inside/access-key') } -Service $inside -Key $inside.Key
+            $answer.Status | Should -Be 403
+            $answer.Json.status.code | Should -Be 'PATH_OUTSIDE_ROOTS'
+        }
+        finally { $inside | Stop-PhotoGridService }
+    }
+}
+
+Describe 'Get-PhotoGridService and Stop-PhotoGridService' {
+    It 'report a port without a service' {
+        Get-PhotoGridService -Port 1 -ErrorVariable missing -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $missing.FullyQualifiedErrorId | Should -Be 'ServiceNotFound,GridTsne.Commands.GetPhotoGridServiceCommand'
+        Stop-PhotoGridService -Port 1 -ErrorVariable notStopped -ErrorAction SilentlyContinue
+        $notStopped.FullyQualifiedErrorId | Should -Be 'ServiceNotFound,GridTsne.Commands.StopPhotoGridServiceCommand'
+    }
+
+    It 'stops nothing with -WhatIf' {
+        $service | Stop-PhotoGridService -WhatIf
+        $service.IsRunning | Should -BeTrue
+        (Invoke-Api -Uri '/v2/visualizations').Status | Should -Be 200
+    }
+}
+
 Describe 'Stop-PhotoGridService' {
     It 'stops the service and frees its port' {
         $other = Start-PhotoGridService -Root $root -StatePath (Join-Path $TestDrive 'stop-state') -Port 0

@@ -136,10 +136,16 @@ public sealed class VisualizationJob
         }
     }
 
+    /// <summary>Records progress; within a phase it never goes back (tiles finish on several threads, out of order).</summary>
     public void Report(JobPhase phase, long done, long total)
     {
         lock (Gate)
         {
+            if (phase == Phase && done < PhaseDone)
+            {
+                return;
+            }
+
             Phase = phase;
             PhaseDone = done;
             PhaseTotal = total;

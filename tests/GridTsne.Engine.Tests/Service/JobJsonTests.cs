@@ -53,12 +53,14 @@ public sealed class JobJsonTests
     public void A_running_job_reports_its_phase_and_fraction()
     {
         VisualizationJob job = NewJob(JobState.RUNNING);
-        job.Report(JobPhase.Embedding, 1, 4);
+        job.Report(JobPhase.Rendering, 3, 9);
+        job.Report(JobPhase.Embedding, 2, 4);
+        job.Report(JobPhase.Embedding, 1, 4); // A late report from another thread does not move it back.
         JsonElement progress = Render(job).GetProperty("status").GetProperty("progress");
         Assert.Equal("embedding", progress.GetProperty("phase").GetString());
-        Assert.Equal(1, progress.GetProperty("done").GetInt64());
+        Assert.Equal(2, progress.GetProperty("done").GetInt64());
         Assert.Equal(4, progress.GetProperty("total").GetInt64());
-        Assert.Equal(0.25, progress.GetProperty("fraction").GetDouble());
+        Assert.Equal(0.5, progress.GetProperty("fraction").GetDouble());
     }
 
     [Fact]
