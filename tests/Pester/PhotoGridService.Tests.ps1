@@ -395,6 +395,24 @@ Describe 'Get-PhotoGridService and Stop-PhotoGridService' {
 }
 
 Describe 'Stop-PhotoGridService' {
+    It 'cancels the running job, which the next start reports as interrupted, and keeps the waiting one' {
+        $state = Join-Path $TestDrive 'stop-running-state'
+        $first = Start-PhotoGridService -Root $root -StatePath $state -Port 0
+        $running = (Invoke-Api -Method POST -Uri '/v2/visualizations' -Body @{ folder = $many } -Service $first -Key $first.Key).Json.output
+        Wait-JobState $running.id { $_.status.code -eq 'RUNNING' } -Service $first | Out-Null
+        $waiting = (Invoke-Api -Method POST -Uri '/v2/visualizations' -Body @{ folder = $photos; tile_size = 16; perplexity = 2 } -Service $first -Key $first.Key).Json.output
+        $first | Stop-PhotoGridService
+        (Get-Content -LiteralPath (Join-Path $state "jobs/$($running.id)/job.json") -Raw | ConvertFrom-Json).State | Should -Be 'FAILED'
+
+        $second = Start-PhotoGridService -Root $root -StatePath $state -Port 0
+        try {
+            $stopped = Wait-JobState $running.id -Service $second
+            $stopped.status.reason | Should -Be 'interrupted'
+            (Wait-JobState $waiting.id -Service $second).status.code | Should -Be 'DONE'
+        }
+        finally { $second | Stop-PhotoGridService }
+    }
+
     It 'stops the service and frees its port' {
         $other = Start-PhotoGridService -Root $root -StatePath (Join-Path $TestDrive 'stop-state') -Port 0
         $port = $other.Port

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.ExceptionServices;
 using GridTsne.Engine.Embedding;
 
 namespace GridTsne.Engine.Service;
@@ -25,7 +26,7 @@ public sealed class PhotoGridService : IDisposable
     private readonly Dictionary<string, VisualizationJob> _jobs = [];
     private readonly Queue<VisualizationJob> _queue = new();
     private readonly SemaphoreSlim _queued = new(0);
-    private readonly Dictionary<string, ImageEmbedder> _embedders = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, Task<ImageEmbedder>> _embedders = new(StringComparer.OrdinalIgnoreCase);
     private readonly Thread[] _runners;
     private readonly ServiceHttpHandler _handler;
     private Task? _acceptLoop;
@@ -200,25 +201,25 @@ public sealed class PhotoGridService : IDisposable
 
         if (allStopped)
         {
-            lock (_embedders)
-            {
-                foreach (ImageEmbedder embedder in _embedders.Values)
-                {
-                    embedder.Dispose();
-                }
-
-                _embedders.Clear();
-            }
+            ReleaseResources();
         }
         else
         {
-            // A runner inside one long native call finishes it on its own; its model stays loaded until then.
-            Log.Warning("A job runner did not stop within a second; it ends in the background.");
-        }
+            // A runner inside one long native call (a huge decode) finishes it on its own. Until it has, the
+            // state folder stays locked and the model loaded, so no other service races it for job.json.
+            Log.Warning("A job runner did not stop within a second; the state folder is released when it ends.");
+            var waiter = new Thread(() =>
+            {
+                foreach (Thread runner in _runners)
+                {
+                    runner.Join();
+                }
 
-        Log.Information("Stopped.");
-        Log.Dispose();
-        _stateLock.Dispose();
+                ReleaseResources();
+            })
+            { IsBackground = true, Name = "GridTsne service shutdown" };
+            waiter.Start();
+        }
     }
 
     public void Dispose() => Stop();
@@ -550,7 +551,7 @@ public sealed class PhotoGridService : IDisposable
         string output = Store.OutputFolderOf(job.Id);
         try
         {
-            ImageEmbedder embedder = GetEmbedder(job.Options.Model);
+            ImageEmbedder embedder = GetEmbedder(job.Options.Model, cancellation.Token);
             JobResult result = VisualizationPipeline.Run(job, embedder, output, _options.ImageErrorId, cancellation.Token);
             lock (job.Gate)
             {
@@ -636,18 +637,57 @@ public sealed class PhotoGridService : IDisposable
         }
     }
 
-    private ImageEmbedder GetEmbedder(string model)
+    /// <summary>
+    /// The loaded model, shared by every job. A model loads once (ONNX Runtime cannot be interrupted while it
+    /// loads), on its own task, so a job waiting for it still stops at once when cancelled; a failed load is
+    /// retried by the next job.
+    /// </summary>
+    private ImageEmbedder GetEmbedder(string model, CancellationToken token)
+    {
+        Task<ImageEmbedder>? loading;
+        lock (_embedders)
+        {
+            if (!_embedders.TryGetValue(model, out loading) || loading.IsFaulted)
+            {
+                EmbeddingModelSpec spec = Catalog.Get(model);
+                loading = Task.Run(() =>
+                {
+                    ImageEmbedder embedder = ImageEmbedder.Open(spec);
+                    Log.Information(string.Create(CultureInfo.InvariantCulture, $"Loaded model {embedder.Name} in {embedder.LoadTime.TotalMilliseconds:0} ms; it stays loaded for later jobs."));
+                    return embedder;
+                }, CancellationToken.None);
+                _embedders[model] = loading;
+            }
+        }
+
+        try
+        {
+            loading.Wait(token);
+        }
+        catch (AggregateException ex) when (ex.InnerException is not null)
+        {
+            ExceptionDispatchInfo.Throw(ex.InnerException);
+        }
+
+        return loading.Result;
+    }
+
+    /// <summary>Once no runner uses them: unloads the models and releases the log and the state folder.</summary>
+    private void ReleaseResources()
     {
         lock (_embedders)
         {
-            if (!_embedders.TryGetValue(model, out ImageEmbedder? embedder))
+            foreach (Task<ImageEmbedder> loading in _embedders.Values)
             {
-                embedder = ImageEmbedder.Open(Catalog.Get(model));
-                _embedders.Add(model, embedder);
-                Log.Information(string.Create(CultureInfo.InvariantCulture, $"Loaded model {embedder.Name} in {embedder.LoadTime.TotalMilliseconds:0} ms; it stays loaded for later jobs."));
+                // A model still loading is unloaded as soon as it is ready.
+                loading.ContinueWith(task => task.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
             }
 
-            return embedder;
+            _embedders.Clear();
         }
+
+        Log.Information("Stopped.");
+        Log.Dispose();
+        _stateLock.Dispose();
     }
 }
