@@ -463,6 +463,18 @@ public sealed class PhotoGridService : IDisposable
     private void Begin()
     {
         ActiveServices.TryAdd(this, true);
+        try
+        {
+            // The default model loads now, in the background, so that the first job does not wait for it.
+            StartLoading(ModelCatalog.DefaultModelName).ContinueWith(
+                task => Log.Error($"The model {ModelCatalog.DefaultModelName} cannot be loaded: {task.Exception!.InnerException!.Message}"),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+        catch (ModelLoadException ex)
+        {
+            Log.Error($"The model {ModelCatalog.DefaultModelName} cannot be loaded: {ex.Message}");
+        }
+
         foreach (Thread runner in _runners)
         {
             runner.Start();
@@ -644,22 +656,7 @@ public sealed class PhotoGridService : IDisposable
     /// </summary>
     private ImageEmbedder GetEmbedder(string model, CancellationToken token)
     {
-        Task<ImageEmbedder>? loading;
-        lock (_embedders)
-        {
-            if (!_embedders.TryGetValue(model, out loading) || loading.IsFaulted)
-            {
-                EmbeddingModelSpec spec = Catalog.Get(model);
-                loading = Task.Run(() =>
-                {
-                    ImageEmbedder embedder = ImageEmbedder.Open(spec);
-                    Log.Information(string.Create(CultureInfo.InvariantCulture, $"Loaded model {embedder.Name} in {embedder.LoadTime.TotalMilliseconds:0} ms; it stays loaded for later jobs."));
-                    return embedder;
-                }, CancellationToken.None);
-                _embedders[model] = loading;
-            }
-        }
-
+        Task<ImageEmbedder> loading = StartLoading(model);
         try
         {
             loading.Wait(token);
@@ -670,6 +667,27 @@ public sealed class PhotoGridService : IDisposable
         }
 
         return loading.Result;
+    }
+
+    /// <summary>The load of a model: the one under way or done, else a new one (also after a failed one).</summary>
+    private Task<ImageEmbedder> StartLoading(string model)
+    {
+        lock (_embedders)
+        {
+            if (!_embedders.TryGetValue(model, out Task<ImageEmbedder>? loading) || loading.IsFaulted)
+            {
+                EmbeddingModelSpec spec = Catalog.Get(model);
+                loading = Task.Run(() =>
+                {
+                    ImageEmbedder embedder = ImageEmbedder.Open(spec);
+                    Log.Information(string.Create(CultureInfo.InvariantCulture, $"Loaded model {embedder.Name} in {embedder.LoadTime.TotalMilliseconds:0} ms; it stays loaded for later jobs."));
+                    return embedder;
+                }, CancellationToken.None);
+                _embedders[model] = loading;
+            }
+
+            return loading;
+        }
     }
 
     /// <summary>Once no runner uses them: unloads the models and releases the log and the state folder.</summary>
