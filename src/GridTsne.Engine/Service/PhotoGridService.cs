@@ -256,6 +256,7 @@ public sealed class PhotoGridService : IDisposable
             job.AddError(skipped);
         }
 
+        T answer;
         lock (_queue)
         {
             if (_pending >= _options.QueueLimit)
@@ -274,11 +275,11 @@ public sealed class PhotoGridService : IDisposable
                 _jobs.Add(job.Id, job);
             }
 
+            answer = accepted(job);
             _pending++;
             _queue.Enqueue(job);
         }
 
-        T answer = accepted(job);
         _queued.Release();
         Log.Information(string.Create(CultureInfo.InvariantCulture, $"Job {job.Id} queued: '{job.Name}', {job.Paths.Count} photos."));
         return answer;
@@ -311,14 +312,26 @@ public sealed class PhotoGridService : IDisposable
 
         if (running is not null)
         {
-            lock (job.Gate)
+            try
             {
-                job.Reason = JobFailure.Cancelled;
+                running.Cancel();
+                Log.Information($"Job {job.Id} cancelled while running.");
+            }
+            catch (ObjectDisposedException)
+            {
+                // It finished in the meantime; the answer shows how.
             }
 
-            running.Cancel();
-            Log.Information($"Job {job.Id} cancelled while running.");
             return true;
+        }
+
+        try
+        {
+            Store.Delete(job.Id, Log);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ServiceRequestException(HttpStatusCode.Conflict, "DELETE_FAILED", $"The visualization's files cannot be deleted now: {ex.Message}");
         }
 
         lock (_jobs)
@@ -326,7 +339,6 @@ public sealed class PhotoGridService : IDisposable
             _jobs.Remove(job.Id);
         }
 
-        Store.Delete(job.Id, Log);
         Log.Information($"Job {job.Id} deleted.");
         return false;
     }
