@@ -19,7 +19,7 @@ BeforeAll {
     for ($i = 0; $i -lt 9; $i++) {
         New-TestImage -Path (Join-Path $photos "photo-$i.jpg") -Width 48 -Height 36 -Color $colors[$i] -Pattern ('solid', 'gradient', 'checker')[$i % 3] | Out-Null
     }
-    # Enough photos that a job is still running while a test acts on it (it is cancelled, never waited for).
+    # Enough photos that a job is still running while a test acts on it (it is canceled, never waited for).
     # Copies of a few photos: writing 400 distinct ones would cost more than the test.
     $seeds = for ($i = 0; $i -lt 8; $i++) {
         New-TestImage -Path (Join-Path $many ('many-{0:d3}.png' -f $i)) -Width 40 -Height 30 -Color @((30 * $i), (255 - 30 * $i), 128) -Pattern checker
@@ -239,17 +239,17 @@ Describe 'The visualizations API' {
             $refused.Headers['Retry-After'] | Should -Not -BeNullOrEmpty
 
             # DELETE cancels the waiting job: it never runs.
-            $cancelled = Invoke-Api -Method DELETE -Uri "/v2/visualizations/$($waiting.Json.output.id)"
-            $cancelled.Status | Should -Be 200
-            $cancelled.Json.output.status.code | Should -Be 'FAILED'
-            $cancelled.Json.output.status.reason | Should -Be 'cancelled'
+            $canceled = Invoke-Api -Method DELETE -Uri "/v2/visualizations/$($waiting.Json.output.id)"
+            $canceled.Status | Should -Be 200
+            $canceled.Json.output.status.code | Should -Be 'FAILED'
+            $canceled.Json.output.status.reason | Should -Be 'canceled'
         }
 
         It 'cancels the running job on DELETE, then deletes it with its files' {
-            $cancelled = Invoke-Api -Method DELETE -Uri "/v2/visualizations/$($long.id)"
-            $cancelled.Status | Should -Be 200
-            $cancelled.Json.output.status.code | Should -Be 'FAILED'
-            $cancelled.Json.output.status.reason | Should -Be 'cancelled'
+            $canceled = Invoke-Api -Method DELETE -Uri "/v2/visualizations/$($long.id)"
+            $canceled.Status | Should -Be 200
+            $canceled.Json.output.status.code | Should -Be 'FAILED'
+            $canceled.Json.output.status.reason | Should -Be 'canceled'
             $folder = Join-Path $service.StatePath "jobs/$($long.id)"
             Test-Path -LiteralPath (Join-Path $folder 'output') | Should -BeFalse
 

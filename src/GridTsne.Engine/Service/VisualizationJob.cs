@@ -29,8 +29,8 @@ public static class JobFailure
     /// <summary>The process ended (killed, crashed, or the service stopped) while the job ran.</summary>
     public const string Interrupted = "interrupted";
 
-    /// <summary>A DELETE request cancelled it.</summary>
-    public const string Cancelled = "cancelled";
+    /// <summary>A DELETE request canceled it.</summary>
+    public const string Canceled = "canceled";
 
     /// <summary>None of its photos could be read.</summary>
     public const string NoPhotos = "no_photos";

@@ -22,7 +22,7 @@ public static class VisualizationPipeline
     private const int LargestThumbnail = 256;
 
     /// <summary>Runs <paramref name="job"/>; photo errors are added to it as they come.</summary>
-    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    /// <exception cref="OperationCanceledException">Canceled.</exception>
     /// <exception cref="JobFailedException">The job cannot produce a grid.</exception>
     /// <param name="imageErrorId">The reason reported for a photo that cannot be read.</param>
     public static JobResult Run(VisualizationJob job, ImageEmbedder embedder, string outputFolder, Func<ImageLoadFailure, string> imageErrorId, CancellationToken token)

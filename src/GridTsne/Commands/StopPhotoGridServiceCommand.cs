@@ -5,7 +5,7 @@ using EngineService = GridTsne.Engine.Service.PhotoGridService;
 namespace GridTsne.Commands;
 
 /// <summary>
-/// Stop-PhotoGridService: stops services of this process within about a second. A running job is cancelled
+/// Stop-PhotoGridService: stops services of this process within about a second. A running job is canceled
 /// and becomes FAILED "interrupted"; waiting jobs stay queued for the next start on the same state folder.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "PhotoGridService", SupportsShouldProcess = true, DefaultParameterSetName = InputSet)]
@@ -70,7 +70,7 @@ public sealed class StopPhotoGridServiceCommand : PSCmdlet
 
     private void StopOne(EngineService service)
     {
-        if (service.IsRunning && ShouldProcess(service.Url, "Stop the GridTsne service, cancelling its running job"))
+        if (service.IsRunning && ShouldProcess(service.Url, "Stop the GridTsne service, canceling its running job"))
         {
             service.Stop();
             WriteVerbose($"Stopped the service at {service.Url}.");
