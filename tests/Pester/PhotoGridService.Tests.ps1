@@ -286,6 +286,13 @@ while (`$true) { Start-Sleep -Seconds 1 }
         Wait-JobState $finished.id -Service $childService | Out-Null
         $script:killed = (Invoke-Api -Method POST -Uri '/v2/visualizations' -Body @{ folder = $many } -Service $childService -Key $childService.Key).Json.output
         Wait-JobState $killed.id { $_.status.code -eq 'RUNNING' -and $_.status.progress.done -gt 0 } -Service $childService | Out-Null
+        # The state folder is the other process's while it runs.
+        $script:stateInUse = try {
+            Start-PhotoGridService -Root $root -StatePath $killedState -Port 0 -ErrorAction Stop | Stop-PhotoGridService
+            'started'
+        }
+        catch { $_.FullyQualifiedErrorId }
+
         # The service's own process: the pwsh on PATH can be a launcher that runs pwsh as its child.
         $script:serviceProcess = Get-Process -Id $childService.ProcessId
         Stop-Process -Id $serviceProcess.Id -Force
@@ -299,6 +306,10 @@ while (`$true) { Start-Sleep -Seconds 1 }
             if ($process -and -not $process.HasExited) { Stop-Process -Id $process.Id -Force }
         }
         if ($restarted) { $restarted | Stop-PhotoGridService }
+    }
+
+    It 'refused a second service on the state folder while the first one ran' {
+        $stateInUse | Should -Be 'ServiceStateInUse,GridTsne.Commands.StartPhotoGridServiceCommand'
     }
 
     It 'reports the interrupted job as FAILED "interrupted" after a restart' {
