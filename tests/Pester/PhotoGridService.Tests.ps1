@@ -162,6 +162,16 @@ Describe 'The visualizations API' {
         (Invoke-Api -Uri '/status.js' -Key '').Status | Should -Be 200
     }
 
+    It 'lets web pages of other origins call it with the key (CORS)' {
+        $preflight = Invoke-WebRequest -Method Options -Uri "$($service.Url)v2/visualizations" -SkipHttpErrorCheck -Headers @{
+            Origin = 'http://example.test'; 'Access-Control-Request-Method' = 'POST'; 'Access-Control-Request-Headers' = 'authorization,content-type' }
+        $preflight.StatusCode | Should -Be 204
+        $preflight.Headers['Access-Control-Allow-Origin'] | Should -Be '*'
+        $preflight.Headers['Access-Control-Allow-Headers'] | Should -BeLike '*Authorization*'
+        (Invoke-Api -Uri '/v2/visualizations').Headers['Access-Control-Allow-Origin'] | Should -Be '*'
+        (Invoke-Api -Uri '/v2/visualizations' -Key '').Status | Should -Be 401
+    }
+
     It 'refuses <Case> with 403' -ForEach @(
         @{ Case = 'a relative ../ folder'; Body = @{ folder = '../outside' } }
         @{ Case = 'an absolute folder with ..'; Body = @{ folder = "$root/photos/../../outside" } }

@@ -10,6 +10,7 @@ namespace GridTsne.Engine.Service;
 /// Routes and answers the service's requests. Everything needs <c>Authorization: Key &lt;key&gt;</c> except the
 /// status page's static assets (which hold no data: the page asks the API with the key the user gives it).
 /// GET requests may instead carry the status page's session cookie, so that a browser can open viewers.
+/// The API answers CORS preflights, so web pages of any origin can call it with the key.
 /// </summary>
 internal sealed class ServiceHttpHandler(PhotoGridService service)
 {
@@ -85,6 +86,22 @@ internal sealed class ServiceHttpHandler(PhotoGridService service)
             response.Headers["Cache-Control"] = "no-cache";
             await WriteBytes(response, HttpStatusCode.OK, asset.ContentType, ReadResource(asset.Resource)).ConfigureAwait(false);
             return;
+        }
+
+        if (path.StartsWith("/v2/", StringComparison.Ordinal) && path != "/v2/session")
+        {
+            // Web pages of other origins may call the API: they must send the key themselves, since
+            // cross-origin requests carry no cookie (the status page's session cookie is SameSite=Strict too).
+            response.Headers["Access-Control-Allow-Origin"] = "*";
+            response.Headers["Access-Control-Expose-Headers"] = "Location, Retry-After";
+            if (method == "OPTIONS")
+            {
+                response.Headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE";
+                response.Headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type";
+                response.Headers["Access-Control-Max-Age"] = "600";
+                response.StatusCode = (int)HttpStatusCode.NoContent;
+                return;
+            }
         }
 
         Authorize(request);
