@@ -193,13 +193,25 @@ internal sealed class ServiceHttpHandler(PhotoGridService service)
             return;
         }
 
-        if (request.HttpMethod == "GET" && service.Key.AcceptsSession(request.Cookies[SessionCookie]?.Value))
+        if (request.HttpMethod == "GET" && service.Key.AcceptsSession(SessionCookieOf(request)))
         {
             return;
         }
 
         throw new ServiceRequestException(HttpStatusCode.Unauthorized, "UNAUTHORIZED",
             "This request needs the header 'Authorization: Key <key>' with the service's access key (the Key property of Start-PhotoGridService's output).");
+    }
+
+    private static string? SessionCookieOf(HttpListenerRequest request)
+    {
+        try
+        {
+            return request.Cookies[SessionCookie]?.Value;
+        }
+        catch (CookieException)
+        {
+            return null; // A malformed Cookie header is no session.
+        }
     }
 
     /// <summary>Changes are accepted with the header only, never with the cookie a browser sends by itself.</summary>
