@@ -27,10 +27,15 @@ public sealed class JobStoreTests : IDisposable
         Paths = ["/photos/a.jpg", "/photos/b.jpg"],
     };
 
-    private void WriteOutput(JobStore store, string id, string name)
+    /// <summary>A saved job with an output file grid.jpg, as a runner leaves it.</summary>
+    private (JobStore Store, VisualizationJob Job) SavedWithOutput(JobState state)
     {
-        string folder = Directory.CreateDirectory(store.OutputFolderOf(id)).FullName;
-        File.WriteAllText(Path.Combine(folder, name), name);
+        var store = new JobStore(_state);
+        VisualizationJob job = NewJob(state);
+        store.Save(job);
+        string folder = Directory.CreateDirectory(store.OutputFolderOf(job.Id)).FullName;
+        File.WriteAllText(Path.Combine(folder, "grid.jpg"), "grid.jpg");
+        return (store, job);
     }
 
     [Fact]
@@ -68,10 +73,7 @@ public sealed class JobStoreTests : IDisposable
     [Fact]
     public void A_running_job_becomes_failed_interrupted_and_loses_its_partial_outputs()
     {
-        var store = new JobStore(_state);
-        VisualizationJob job = NewJob(JobState.RUNNING);
-        store.Save(job);
-        WriteOutput(store, job.Id, "grid.jpg");
+        (JobStore store, VisualizationJob job) = SavedWithOutput(JobState.RUNNING);
 
         VisualizationJob read = Assert.Single(new JobStore(_state).Recover(_log));
         Assert.Equal(JobState.FAILED, read.State);
@@ -87,10 +89,7 @@ public sealed class JobStoreTests : IDisposable
     [Fact]
     public void Finished_outputs_stay_and_temporary_files_go()
     {
-        var store = new JobStore(_state);
-        VisualizationJob done = NewJob(JobState.DONE);
-        store.Save(done);
-        WriteOutput(store, done.Id, "grid.jpg");
+        (JobStore store, VisualizationJob done) = SavedWithOutput(JobState.DONE);
         string output = store.OutputFolderOf(done.Id);
         string temporaryFile = Path.Combine(output, ".grid.jpg.gridtsne-0123456789ab.tmp");
         string temporaryFolder = Path.Combine(output, ".viewer_files.gridtsne-0123456789ab.tmp");
@@ -151,10 +150,7 @@ public sealed class JobStoreTests : IDisposable
     [Fact]
     public void Delete_removes_the_job_and_its_files()
     {
-        var store = new JobStore(_state);
-        VisualizationJob job = NewJob(JobState.DONE);
-        store.Save(job);
-        WriteOutput(store, job.Id, "grid.jpg");
+        (JobStore store, VisualizationJob job) = SavedWithOutput(JobState.DONE);
 
         store.Delete(job.Id, _log);
         Assert.Empty(Directory.EnumerateFileSystemEntries(store.Directory));
