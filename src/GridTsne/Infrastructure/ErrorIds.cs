@@ -65,4 +65,14 @@ public static class ErrorIds
     public const string OutputWriteFailed = nameof(OutputWriteFailed);
     public const string NoClobber = nameof(NoClobber);
     public const string ViewerAssetsFolderInUse = nameof(ViewerAssetsFolderInUse);
+
+    // The visualizations service (Start-, Get-, Stop-PhotoGridService); PathOutsideRoots is a per-photo reason in its API.
+    public const string ServicePortInUse = nameof(ServicePortInUse);
+    public const string ServiceStateInUse = nameof(ServiceStateInUse);
+    public const string ServiceStateUnusable = nameof(ServiceStateUnusable);
+    public const string ServiceRootNotFound = nameof(ServiceRootNotFound);
+    public const string ServiceAddressInvalid = nameof(ServiceAddressInvalid);
+    public const string ServiceModelsUnavailable = nameof(ServiceModelsUnavailable);
+    public const string ServiceNotFound = nameof(ServiceNotFound);
+    public const string PathOutsideRoots = nameof(PathOutsideRoots);
 }
