@@ -80,8 +80,16 @@ function Start-LoopbackSshd {
         ) | Set-Content -LiteralPath $config -Encoding ascii
 
         $log = Join-Path $folder "sshd-$attempt.log"
-        # -D: stay in the foreground, so the process we hold is the listener; -E: log to a file.
-        $process = Start-Process -FilePath $sshd -ArgumentList '-D', '-f', $config, '-E', $log -PassThru
+        # -D: stay in the foreground, so the process we hold is the listener; -E: log to a file. Its standard
+        # streams are pipes of its own: inheriting this process's output would keep a caller reading it (build.ps1)
+        # waiting for as long as sshd lives.
+        $start = [Diagnostics.ProcessStartInfo]::new($sshd)
+        foreach ($argument in '-D', '-f', $config, '-E', $log) { $start.ArgumentList.Add($argument) }
+        $start.UseShellExecute = $false
+        $start.RedirectStandardInput = $true
+        $start.RedirectStandardOutput = $true
+        $start.RedirectStandardError = $true
+        $process = [Diagnostics.Process]::Start($start)
         $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
         $listening = $false
         while (-not $process.HasExited -and [DateTime]::UtcNow -lt $deadline) {

@@ -21,6 +21,8 @@ internal sealed class SessionWorker : IDisposable
             ForEach-Object { [GridTsne.Remoting.RemoteEmbeddingRecord]::Encode($_) }
         """;
 
+    private static readonly TimeSpan EndWait = TimeSpan.FromSeconds(5);
+
     private readonly PowerShell _shell;
     private readonly PSDataCollection<PSObject> _input = new();
     private readonly PSDataCollection<PSObject> _output = new();
@@ -134,7 +136,8 @@ internal sealed class SessionWorker : IDisposable
         if (_running is not null && !_running.IsCompleted)
         {
             CloseInput();
-            if (!_running.AsyncWaitHandle.WaitOne(Outstanding.Count == 0 ? TimeSpan.FromSeconds(5) : TimeSpan.Zero))
+            // With nothing outstanding the pipeline ends by itself once its input is closed; otherwise it is stopped.
+            if (!_running.AsyncWaitHandle.WaitOne(Outstanding.Count == 0 ? EndWait : TimeSpan.Zero))
             {
                 try
                 {
@@ -147,9 +150,39 @@ internal sealed class SessionWorker : IDisposable
             }
         }
 
+        WaitUntilSessionIdle();
         _shell.Dispose();
         _input.Dispose();
         _output.Dispose();
+    }
+
+    /// <summary>
+    /// The session reports itself available again only when the server confirms the pipeline's end, a moment
+    /// after the invocation ended here; the caller's next command in that session must not find it busy.
+    /// </summary>
+    private void WaitUntilSessionIdle()
+    {
+        Runspace runspace = Session.Session.Runspace;
+        using var idle = new ManualResetEventSlim();
+        EventHandler<RunspaceAvailabilityEventArgs> onChange = (_, _) =>
+        {
+            if (runspace.RunspaceAvailability != RunspaceAvailability.Busy)
+            {
+                idle.Set();
+            }
+        };
+        runspace.AvailabilityChanged += onChange;
+        try
+        {
+            if (runspace.RunspaceAvailability == RunspaceAvailability.Busy && runspace.RunspaceStateInfo.State == RunspaceState.Opened)
+            {
+                idle.Wait(EndWait);
+            }
+        }
+        finally
+        {
+            runspace.AvailabilityChanged -= onChange;
+        }
     }
 }
 
