@@ -42,9 +42,9 @@ Describe 'Package' {
         }
     }
 
-    It 'holds native ONNX Runtime for the desktop platforms only' {
+    It 'holds native ONNX Runtime for the platforms of GridTsne.csproj only' {
         $rids = Get-ChildItem (Join-Path $package 'bin/deps/runtimes') -Directory | ForEach-Object Name | Sort-Object
-        $rids | Should -Be @('linux-x64', 'osx-arm64', 'win-x64')
+        $rids | Should -Be @('linux-arm64', 'linux-x64', 'osx-arm64', 'win-arm64', 'win-x64')
         Get-ChildItem $package -Recurse -File | Where-Object Extension -In '.pdb', '.lib', '.aar', '.zip' | Should -BeNullOrEmpty
     }
 
