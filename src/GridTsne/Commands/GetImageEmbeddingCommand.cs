@@ -417,10 +417,21 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
     {
         bool modelFile = MyInvocation.BoundParameters.ContainsKey(nameof(ModelPath));
         string? modelPath = modelFile ? ProviderPaths.ResolveOutput(this, ModelPath) : null;
+        string? model = modelFile ? null : Model;
+        string reference = string.Empty;
+        try
+        {
+            reference = RemoteModelFingerprint.OfReference(model, modelPath);
+        }
+        catch (ModelLoadException ex)
+        {
+            Terminate(ModelError(ex));
+        }
+
         IReadOnlyList<CheckedSession> sessions;
         try
         {
-            sessions = RemoteSessionCheck.Check(this, Session!, modelFile ? null : Model, modelPath, CancellationToken);
+            sessions = RemoteSessionCheck.Check(this, Session!, model, modelPath, reference, CancellationToken);
         }
         catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
         {

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Remoting;
 using System.Management.Automation.Runspaces;
+using GridTsne.Infrastructure;
 
 namespace GridTsne.Remoting;
 
@@ -17,6 +18,9 @@ internal sealed record RemoteEmbeddingResult(string Path, ImageEmbedding? Embedd
 /// <remarks>
 /// The pipeline thread adds and takes; remoting threads deliver results and state changes. All state is
 /// guarded by one lock, and nothing here writes to the pipeline: warnings wait in <see cref="TakeWarnings"/>.
+/// Calls into remoting (sending a batch, stopping, closing input) are never made under the lock: they are
+/// queued as actions and run after it is released, because remoting raises its events while holding locks
+/// of its own, which would deadlock against a thread that holds ours and waits for remoting.
 /// </remarks>
 internal sealed class RemoteEmbeddingDispatcher : IDisposable
 {
@@ -25,6 +29,7 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
     private readonly List<RemoteWorkItem> _queue = [];
     private readonly Dictionary<long, RemoteEmbeddingResult> _finished = [];
     private readonly List<string> _warnings = [];
+    private readonly List<Action> _remotingCalls = [];
     private readonly CancellationToken _cancellationToken;
     private readonly CancellationTokenRegistration _cancellation;
     private long _nextIndex;
@@ -45,15 +50,12 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
         Window = 4 * batchSize * sessions.Count;
         _cancellationToken = cancellationToken;
         _workers = sessions.Select(session => new SessionWorker(session, parameters)).ToList();
-        lock (_gate)
+        foreach (SessionWorker worker in _workers)
         {
-            foreach (SessionWorker worker in _workers)
-            {
-                worker.Start(
-                    (_, _) => OnOutput(worker),
-                    (_, _) => OnWarning(worker),
-                    (_, change) => OnStateChanged(worker, change.InvocationStateInfo));
-            }
+            worker.Start(
+                (_, _) => OnOutput(worker),
+                (_, _) => OnWarning(worker),
+                (_, change) => OnStateChanged(worker, change.InvocationStateInfo));
         }
 
         _cancellation = cancellationToken.Register(OnCancelled);
@@ -110,9 +112,10 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
             {
                 FailWithoutSession(item);
             }
-
-            return true;
         }
+
+        RunRemotingCalls();
+        return true;
     }
 
     /// <summary>No more photos: partial batches go out, and the sessions' pipelines end after the last answer.</summary>
@@ -125,6 +128,8 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
             CloseInputsWhenDone();
             Monitor.PulseAll(_gate);
         }
+
+        RunRemotingCalls();
     }
 
     /// <summary>The next result in input order if it is ready, without waiting.</summary>
@@ -143,9 +148,9 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
     /// </summary>
     public bool Take(out RemoteEmbeddingResult? result)
     {
-        lock (_gate)
+        while (true)
         {
-            while (true)
+            lock (_gate)
             {
                 _cancellationToken.ThrowIfCancellationRequested();
                 if (TryTakeNext(out result))
@@ -165,16 +170,15 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
 
                 // The caller waits for results, so nothing more comes in for now: partial batches must go out.
                 _takerWaiting = true;
-                try
+                Dispatch();
+                _takerWaiting = false;
+                if (_remotingCalls.Count == 0)
                 {
-                    Dispatch();
                     Monitor.Wait(_gate);
                 }
-                finally
-                {
-                    _takerWaiting = false;
-                }
             }
+
+            RunRemotingCalls();
         }
     }
 
@@ -208,16 +212,11 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
             // Stop every pipeline with work left at once (a clean end for the others), then wait for each.
             foreach (SessionWorker worker in _workers)
             {
-                if (worker.Outstanding.Count > 0)
-                {
-                    worker.BeginStop();
-                }
-                else
-                {
-                    worker.CloseInput();
-                }
+                _remotingCalls.Add(worker.Outstanding.Count > 0 ? worker.BeginStop : worker.CloseInput);
             }
         }
+
+        RunRemotingCalls();
 
         _cancellation.Dispose();
         foreach (SessionWorker worker in _workers)
@@ -259,15 +258,51 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
             int count = Math.Min(BatchSize, _queue.Count);
             List<RemoteWorkItem> batch = _queue.GetRange(0, count);
             _queue.RemoveRange(0, count);
-            try
+            worker.Outstanding.AddRange(batch);
+            _remotingCalls.Add(() => Send(worker, batch));
+        }
+    }
+
+    /// <summary>Runs the remoting calls queued under the lock, now that it is released.</summary>
+    private void RunRemotingCalls()
+    {
+        while (true)
+        {
+            List<Action> calls;
+            lock (_gate)
             {
-                worker.Send(batch);
+                if (_remotingCalls.Count == 0)
+                {
+                    return;
+                }
+
+                calls = [.. _remotingCalls];
+                _remotingCalls.Clear();
             }
-            catch (Exception ex) when (ex is PSInvalidOperationException or PSRemotingTransportException or InvalidRunspaceStateException)
+
+            foreach (Action call in calls)
             {
-                // The session broke as the batch went out; LoseSession puts it back and dispatches again.
-                LoseSession(worker, ex.Message);
-                return;
+                call();
+            }
+        }
+    }
+
+    private void Send(SessionWorker worker, List<RemoteWorkItem> batch)
+    {
+        try
+        {
+            worker.Send(batch);
+        }
+        catch (Exception ex) when (ex is PSInvalidOperationException or PSRemotingTransportException or InvalidRunspaceStateException)
+        {
+            // The session broke as the batch went out: its photos go back to the queue.
+            lock (_gate)
+            {
+                if (worker.IsLive)
+                {
+                    LoseSession(worker, ex.Message);
+                    Monitor.PulseAll(_gate);
+                }
             }
         }
     }
@@ -307,6 +342,8 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
             CloseInputsWhenDone();
             Monitor.PulseAll(_gate);
         }
+
+        RunRemotingCalls();
     }
 
     private void OnWarning(SessionWorker worker)
@@ -344,13 +381,15 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
             LoseSession(worker, worker.DescribeEnd(state));
             Monitor.PulseAll(_gate);
         }
+
+        RunRemotingCalls();
     }
 
     /// <summary>A session left mid-run: its unanswered photos go back to the front of the queue, in input order.</summary>
     private void LoseSession(SessionWorker worker, string reason)
     {
         List<RemoteWorkItem> unfinished = worker.Fail(reason);
-        worker.BeginStop();
+        _remotingCalls.Add(worker.BeginStop);
         int live = _workers.Count(candidate => candidate.IsLive);
         _warnings.Add(live > 0
             ? $"Session {worker.Description} was lost: {reason}. Its {unfinished.Count} unfinished photos go back to the queue for the {live} remaining session(s)."
@@ -376,7 +415,7 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
         string reasons = string.Join("; ", _workers.Select(worker => $"{worker.Description}: {worker.FailureReason}"));
         var error = new ErrorRecord(
             new PSInvalidOperationException($"'{item.Path}' was not embedded: no session is left to embed it ({reasons})."),
-            "NoSessionLeft", ErrorCategory.ResourceUnavailable, item.Path);
+            ErrorIds.NoSessionLeft, ErrorCategory.ResourceUnavailable, item.Path);
         Finish(item, new RemoteEmbeddingResult(item.Path, null, error));
     }
 
@@ -392,7 +431,7 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
         {
             foreach (SessionWorker worker in _workers)
             {
-                worker.CloseInput();
+                _remotingCalls.Add(worker.CloseInput);
             }
         }
     }
@@ -401,12 +440,10 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
     {
         lock (_gate)
         {
-            foreach (SessionWorker worker in _workers)
-            {
-                worker.BeginStop();
-            }
-
+            _remotingCalls.AddRange(_workers.Select(worker => (Action)worker.BeginStop));
             Monitor.PulseAll(_gate);
         }
+
+        RunRemotingCalls();
     }
 }

@@ -105,7 +105,7 @@ public sealed class RemoteEmbeddingRecord
         {
             if (Vector is not { Length: > 0 } bytes || bytes.Length % sizeof(float) != 0)
             {
-                return (null, new ErrorRecord(new InvalidDataException($"The session returned no vector for '{path}'."), "RemoteResultInvalid", ErrorCategory.InvalidData, path));
+                return (null, new ErrorRecord(new InvalidDataException($"The session returned no vector for '{path}'."), ErrorIds.SessionResultInvalid, ErrorCategory.InvalidData, path));
             }
 
             return (new ImageEmbedding

@@ -1,6 +1,8 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Management.Automation;
 using System.Management.Automation.Remoting;
 using System.Management.Automation.Runspaces;
+using GridTsne.Infrastructure;
 
 namespace GridTsne.Remoting;
 
@@ -49,8 +51,11 @@ internal static class RemoteSessionCheck
         }
         """;
 
-    /// <summary>Checks the distinct sessions in parallel; returns them in the order given, or throws the first failure's terminating error.</summary>
-    public static IReadOnlyList<CheckedSession> Check(PSCmdlet cmdlet, IEnumerable<PSSession> sessions, string? model, string? modelPath, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks the distinct sessions in parallel against <paramref name="reference"/> (<see cref="RemoteModelFingerprint.OfReference"/>);
+    /// returns them in the order given, or stops the cmdlet with the first failure.
+    /// </summary>
+    public static IReadOnlyList<CheckedSession> Check(GridTsneCmdlet cmdlet, IEnumerable<PSSession> sessions, string? model, string? modelPath, string reference, CancellationToken cancellationToken)
     {
         List<PSSession> distinct = sessions.Where(session => session is not null).DistinctBy(session => session.InstanceId).ToList();
         foreach (PSSession session in distinct)
@@ -58,31 +63,18 @@ internal static class RemoteSessionCheck
             RunspaceState state = session.Runspace.RunspaceStateInfo.State;
             if (state != RunspaceState.Opened)
             {
-                cmdlet.ThrowTerminatingError(new ErrorRecord(
-                    new PSInvalidOperationException($"Session {Describe(session)} is {state}, not open; open a new one with New-PSSession."),
-                    "SessionNotOpen", ErrorCategory.ResourceUnavailable, session));
+                cmdlet.Terminate(new PSInvalidOperationException($"Session {Describe(session)} is {state}, not open; open a new one with New-PSSession."),
+                    ErrorIds.SessionNotOpen, ErrorCategory.ResourceUnavailable, session);
             }
 
             if (session.Runspace.RunspaceAvailability != RunspaceAvailability.Available)
             {
-                cmdlet.ThrowTerminatingError(new ErrorRecord(
-                    new PSInvalidOperationException($"Session {Describe(session)} is busy running another command; wait for it or use another session."),
-                    "SessionBusy", ErrorCategory.ResourceBusy, session));
+                cmdlet.Terminate(new PSInvalidOperationException($"Session {Describe(session)} is busy running another command; wait for it or use another session."),
+                    ErrorIds.SessionBusy, ErrorCategory.ResourceBusy, session);
             }
         }
 
         string version = cmdlet.MyInvocation.MyCommand.Module?.Version.ToString() ?? typeof(RemoteSessionCheck).Assembly.GetName().Version!.ToString(3);
-        string reference;
-        try
-        {
-            reference = RemoteModelFingerprint.OfReference(model, modelPath);
-        }
-        catch (Engine.Embedding.ModelLoadException ex)
-        {
-            cmdlet.ThrowTerminatingError(new ErrorRecord(ex, "ModelUnavailable", ErrorCategory.ObjectNotFound, ex.Model));
-            throw; // Not reached.
-        }
-
         var checks = distinct.Select(session => Start(session, version, model, modelPath)).ToList();
         var checkedSessions = new List<CheckedSession>();
         try
@@ -91,17 +83,15 @@ internal static class RemoteSessionCheck
             {
                 WaitHandle.WaitAny([pending.AsyncWaitHandle, cancellationToken.WaitHandle]);
                 cancellationToken.ThrowIfCancellationRequested();
-                PSObject? answer;
+                PSObject? answer = null;
                 try
                 {
                     answer = shell.EndInvoke(pending).FirstOrDefault();
                 }
                 catch (Exception ex) when (ex is RuntimeException or PSRemotingTransportException or InvalidRunspaceStateException)
                 {
-                    cmdlet.ThrowTerminatingError(new ErrorRecord(
-                        new PSInvalidOperationException($"Session {Describe(session)} could not be checked: {ex.Message}", ex),
-                        "SessionCheckFailed", ErrorCategory.ResourceUnavailable, session));
-                    throw; // Not reached.
+                    cmdlet.Terminate(new PSInvalidOperationException($"Session {Describe(session)} could not be checked: {ex.Message}", ex),
+                        ErrorIds.SessionCheckFailed, ErrorCategory.ResourceUnavailable, session);
                 }
 
                 checkedSessions.Add(Judge(cmdlet, session, answer, version, reference));
@@ -134,7 +124,7 @@ internal static class RemoteSessionCheck
         return (session, shell, shell.BeginInvoke());
     }
 
-    private static CheckedSession Judge(PSCmdlet cmdlet, PSSession session, PSObject? answer, string version, string reference)
+    private static CheckedSession Judge(GridTsneCmdlet cmdlet, PSSession session, PSObject? answer, string version, string reference)
     {
         string Text(string name) => answer?.Properties[name]?.Value?.ToString() ?? string.Empty;
         string where = Describe(session);
@@ -145,32 +135,33 @@ internal static class RemoteSessionCheck
             string detail = installed.Length == 0
                 ? "no version of it is installed there"
                 : $"the versions installed there are {installed}";
-            Fail(cmdlet, session, "SessionModuleMissing", ErrorCategory.ObjectNotFound,
+            Fail(cmdlet, session, ErrorIds.SessionModuleMissing, ErrorCategory.ObjectNotFound,
                 $"Session {where} has no GridTsne {version}: it is not imported in the session, and {detail}. Install GridTsne {version} on that computer, or import it in the session first (Invoke-Command -Session $session {{ Import-Module <path>/GridTsne.psd1 }}).");
         }
 
         if (!string.Equals(loaded, version, StringComparison.Ordinal) && Version.TryParse(loaded, out Version? remote) && remote != Version.Parse(version))
         {
-            Fail(cmdlet, session, "SessionModuleVersionMismatch", ErrorCategory.InvalidOperation,
+            Fail(cmdlet, session, ErrorIds.SessionModuleVersionMismatch, ErrorCategory.InvalidOperation,
                 $"Session {where} runs GridTsne {loaded} ({Text("ModulePath")}), this computer {version}; both sides must run the same version. Open a new session and import GridTsne {version} there.");
         }
 
         string modelError = Text("ModelError");
         if (modelError.Length > 0)
         {
-            Fail(cmdlet, session, "SessionModelUnavailable", ErrorCategory.ObjectNotFound, $"Session {where} cannot load the model: {modelError}");
+            Fail(cmdlet, session, ErrorIds.SessionModelUnavailable, ErrorCategory.ObjectNotFound, $"Session {where} cannot load the model: {modelError}");
         }
 
         string fingerprint = Text("Fingerprint");
         if (!string.Equals(fingerprint, reference, StringComparison.Ordinal))
         {
-            Fail(cmdlet, session, "SessionModelMismatch", ErrorCategory.InvalidData,
+            Fail(cmdlet, session, ErrorIds.SessionModelMismatch, ErrorCategory.InvalidData,
                 $"Session {where} would embed with {fingerprint}, but this computer's model is {reference}; vectors of different model versions cannot be mixed. Install the same GridTsne build there (./build.ps1 restores the built-in models).");
         }
 
         return new CheckedSession(session, where, Text("ModulePath"), answer?.Properties["Imported"]?.Value is true);
     }
 
-    private static void Fail(PSCmdlet cmdlet, PSSession session, string errorId, ErrorCategory category, string message) =>
-        cmdlet.ThrowTerminatingError(new ErrorRecord(new PSInvalidOperationException(message), errorId, category, session));
+    [DoesNotReturn]
+    private static void Fail(GridTsneCmdlet cmdlet, PSSession session, string errorId, ErrorCategory category, string message) =>
+        cmdlet.Terminate(new PSInvalidOperationException(message), errorId, category, session);
 }

@@ -11,7 +11,11 @@ namespace GridTsne.Remoting;
 /// object. The remote cmdlet writes every result of a batch before it reads the next one
 /// (-CompleteEachInput), and each result comes back as a <see cref="RemoteEmbeddingRecord"/>.
 /// </summary>
-/// <remarks>Every member except the constructor is called under the dispatcher's lock.</remarks>
+/// <remarks>
+/// The dispatcher reads and changes the state (<see cref="Outstanding"/>, <see cref="IsLive"/>) under its lock,
+/// and calls the members that talk to the session (<see cref="Send"/>, <see cref="BeginStop"/>,
+/// <see cref="CloseInput"/>) outside it.
+/// </remarks>
 internal sealed class SessionWorker : IDisposable
 {
     private const string WorkerScript = """
@@ -51,7 +55,8 @@ internal sealed class SessionWorker : IDisposable
 
     public long Completed { get; set; }
 
-    public bool InputClosed => !_input.IsOpen;
+    /// <summary>No more batches may be sent (set under the dispatcher's lock; the input closes just after).</summary>
+    public bool InputClosed { get; private set; }
 
     /// <summary>Starts the remote pipeline; results, warnings and its end arrive through the handlers.</summary>
     public void Start(EventHandler<DataAddedEventArgs> onOutput, EventHandler<DataAddedEventArgs> onWarning, EventHandler<PSInvocationStateChangedEventArgs> onStateChanged)
@@ -63,10 +68,9 @@ internal sealed class SessionWorker : IDisposable
         _running = _shell.BeginInvoke(_input, _output);
     }
 
-    /// <summary>Sends one batch; the remote side answers every path in it before it reads the next batch.</summary>
+    /// <summary>Sends one batch (already in <see cref="Outstanding"/>); the remote side answers every path in it before it reads the next batch.</summary>
     public void Send(IReadOnlyList<RemoteWorkItem> batch)
     {
-        Outstanding.AddRange(batch);
         var unit = new PSObject();
         unit.Properties.Add(new PSNoteProperty("LiteralPath", batch.Select(item => item.Path).ToArray()));
         _input.Add(unit);
@@ -104,6 +108,7 @@ internal sealed class SessionWorker : IDisposable
     /// <summary>No more batches: the remote pipeline ends once it has answered the last one.</summary>
     public void CloseInput()
     {
+        InputClosed = true;
         if (_input.IsOpen)
         {
             _input.Complete();
