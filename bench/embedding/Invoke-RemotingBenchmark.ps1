@@ -13,7 +13,8 @@
                   not a speed-up).
     Every case runs once first to warm up (model load, JIT), then -Runs times; medians are reported. The CPU time
     this process spends per photo during the remote runs (receiving, decoding and writing results) bounds how
-    many computers one caller can keep busy. Target: 1 session >= 0.85 x local. Results also go to
+    many computers one caller can keep busy; the CPU time of all processes per photo (this one and the
+    sessions' pwsh) shows what the transport costs whatever else loads the machine. Target: 1 session >= 0.85 x local. Results also go to
     out/bench/remoting.json.
 
 .EXAMPLE
@@ -57,22 +58,31 @@ try {
         '2 sessions' = { Get-ImageEmbedding -LiteralPath $photos -BatchSize $BatchSize -Session $sessions }
     }
     $self = [Diagnostics.Process]::GetCurrentProcess()
-    $rates = @{}; $cpu = @{}
-    foreach ($name in $cases.Keys) { $rates[$name] = [Collections.Generic.List[double]]::new(); $cpu[$name] = [Collections.Generic.List[double]]::new() }
+    $rates = @{}; $cpu = @{}; $totalCpu = @{}
+    foreach ($name in $cases.Keys) {
+        $rates[$name] = [Collections.Generic.List[double]]::new()
+        $cpu[$name] = [Collections.Generic.List[double]]::new()
+        $totalCpu[$name] = [Collections.Generic.List[double]]::new()
+    }
+    function Get-SessionCpuMilliseconds { (Invoke-Command -Session $sessions { [Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime.TotalMilliseconds } | Measure-Object -Sum).Sum }
     $loadBefore = (Get-Content /proc/loadavg -Raw).Trim()
     for ($run = 0; $run -le $Runs; $run++) {
         foreach ($name in $cases.Keys) {
+            $sessionCpuBefore = Get-SessionCpuMilliseconds
             $self.Refresh()
             $cpuBefore = $self.TotalProcessorTime
             $clock = [Diagnostics.Stopwatch]::StartNew()
             $result = & $cases[$name]
             $clock.Stop()
             $self.Refresh()
+            $callerCpu = ($self.TotalProcessorTime - $cpuBefore).TotalMilliseconds
+            $sessionCpu = (Get-SessionCpuMilliseconds) - $sessionCpuBefore
             if (@($result).Count -ne $photos.Count) { throw "$name gave $(@($result).Count) embeddings for $($photos.Count) photos." }
             if ($run -eq 0) { continue } # warm-up
             $rates[$name].Add($photos.Count / $clock.Elapsed.TotalSeconds)
-            $cpu[$name].Add(($self.TotalProcessorTime - $cpuBefore).TotalMilliseconds / $photos.Count)
-            Write-Host ("run {0}  {1,-10}  {2,6:0.0} photos/s  caller CPU {3,5:0.0} ms/photo" -f $run, $name, $rates[$name][-1], $cpu[$name][-1])
+            $cpu[$name].Add($callerCpu / $photos.Count)
+            $totalCpu[$name].Add(($callerCpu + $sessionCpu) / $photos.Count)
+            Write-Host ("run {0}  {1,-10}  {2,6:0.0} photos/s  caller CPU {3,5:0.0} ms/photo  all processes {4,5:0.0} ms/photo" -f $run, $name, $rates[$name][-1], $cpu[$name][-1], $totalCpu[$name][-1])
         }
     }
     $loadAfter = (Get-Content /proc/loadavg -Raw).Trim()
@@ -83,6 +93,7 @@ try {
             PhotosPerSecond   = [math]::Round((Get-Median $rates[$name]), 1)
             VersusLocal       = [math]::Round((Get-Median $rates[$name]) / (Get-Median $rates['local']), 2)
             CallerCpuMsPerPhoto = [math]::Round((Get-Median $cpu[$name]), 2)
+            AllCpuMsPerPhoto    = [math]::Round((Get-Median $totalCpu[$name]), 1)
         }
     }
     $summary | Format-Table -AutoSize | Out-String | Write-Host
