@@ -279,8 +279,8 @@ Describe 'Get-ImageEmbedding -Session' {
             $stop.WasRunning | Should -BeTrue
             $stop.State | Should -Be 'Stopped'
             $stop.OutputCount | Should -BeLessThan ($paths.Count * 4)
-            # "Within a few seconds": a generous bound, only to catch a stop that waits for the run to finish.
-            $stop.StopSeconds | Should -BeLessThan 10
+            # The stop ends the command (how fast belongs to bench/stop; the limit only catches a hang).
+            $stop.Stopped | Should -BeTrue
             # The remote pipelines end a moment after the local one (the server confirms the stop); one still
             # running would leave its session busy. The limit only guards against a remote run that goes on.
             $deadline = [DateTime]::UtcNow.AddSeconds(30)
