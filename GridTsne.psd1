@@ -22,7 +22,8 @@
             ReleaseNotes = @'
 0.1.0, the first release:
 - Get-ImageEmbedding: photos to vectors with the built-in ResNet18 (512-d), its int8 build ResNet18-Int8, or any ONNX image model, batched
-  ONNX Runtime, EXIF orientation, a content-keyed cache, hostile files refused with ErrorRecords.
+  ONNX Runtime, EXIF orientation, a content-keyed cache, hostile files refused with ErrorRecords; -Session
+  spreads the work over PowerShell remoting sessions.
 - Invoke-Tsne: exact, Barnes-Hut and FFT-interpolated t-SNE with PCA and perplexity calibration,
   bit-identical for a seed whatever the thread count.
 - Resolve-GridAssignment: the exact minimal-displacement grid (dense Jonker-Volgenant; a sparse solver with

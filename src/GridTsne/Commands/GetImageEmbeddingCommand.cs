@@ -1,16 +1,20 @@
+using System.Collections;
 using System.Diagnostics;
 using System.Globalization;
 using System.Management.Automation;
+using System.Management.Automation.Runspaces;
 using GridTsne.Engine.Embedding;
 using GridTsne.Engine.Imaging;
 using GridTsne.Infrastructure;
+using GridTsne.Remoting;
 
 namespace GridTsne.Commands;
 
 /// <summary>
 /// Get-ImageEmbedding: photos to feature vectors. Paths stream into an <see cref="EmbeddingPipeline"/> as they
 /// arrive; results are written in input order as soon as their batch is done, and the last partial batch
-/// runs in EndProcessing.
+/// runs in EndProcessing. With -Session the photos are embedded by Get-ImageEmbedding in remote sessions
+/// instead (<see cref="RemoteEmbeddingDispatcher"/>), and come back here in the same order and form.
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "ImageEmbedding", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(ImageEmbedding))]
@@ -32,6 +36,8 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
     private long _fromCache;
     private bool _cacheWarningWritten;
     private bool _inputComplete;
+    private RemoteEmbeddingDispatcher? _remote;
+    private string _activity = "Get-ImageEmbedding";
 
     /// <summary>Photos to embed; wildcards allowed.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
@@ -130,6 +136,22 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
     public int ThumbnailSize { get; set; } = Thumbnail.DefaultShortSide;
 
     /// <summary>
+    /// Sessions (New-PSSession) that embed the photos instead of this computer; the photos must be at the same
+    /// paths there. Every other parameter applies on each session.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public PSSession[]? Session { get; set; }
+
+    /// <summary>
+    /// Writes every result of an input object before reading the next one. The remote side of -Session uses it:
+    /// the caller sends a session its next batch only when the results of an earlier one are back, so results
+    /// must not wait for input that comes after them.
+    /// </summary>
+    [Parameter(DontShow = true)]
+    public SwitchParameter CompleteEachInput { get; set; }
+
+    /// <summary>
     /// &lt;module base&gt;/models, where build.ps1 puts the built-in models and models.json. The module base is
     /// the folder above bin/GridTsne.dll, in the repository and in a packaged module alike, however it was imported.
     /// </summary>
@@ -140,6 +162,12 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
     {
         // Every model or cache-path problem ends the command here, before any photo is read.
         string? cacheDirectory = CachePath is null ? null : ProviderPaths.ResolveOutput(this, CachePath);
+        if (Session is not null)
+        {
+            BeginRemote(cacheDirectory);
+            return;
+        }
+
         EmbeddingModelSpec spec = ResolveModel();
         using (var warmUpStop = new CancellationTokenSource())
         {
@@ -189,6 +217,12 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
     {
         bool literal = ParameterSetName is LiteralPathSet or LiteralPathModelFileSet;
         IReadOnlyList<string> paths = ResolveInputPaths(literal ? LiteralPath : Path, literal);
+        if (_remote is not null)
+        {
+            ProcessRemote(paths);
+            return;
+        }
+
         Pump(() =>
         {
             foreach (string path in paths)
@@ -210,12 +244,23 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
                 _submitted++;
                 WriteReadyResults();
             }
+
+            while (CompleteEachInput && _written < _submitted && _pipeline!.Take(out EmbeddingResult? result))
+            {
+                Emit(result!);
+            }
         });
     }
 
     protected override void EndProcessing()
     {
         _inputComplete = true;
+        if (_remote is not null)
+        {
+            EndRemote();
+            return;
+        }
+
         Pump(() =>
         {
             _pipeline!.Complete();
@@ -225,7 +270,7 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
             }
         });
 
-        WriteProgress(new ProgressRecord(ProgressActivityId, "Get-ImageEmbedding", "Done") { RecordType = ProgressRecordType.Completed });
+        WriteProgress(new ProgressRecord(ProgressActivityId, _activity, "Done") { RecordType = ProgressRecordType.Completed });
         double seconds = Math.Max(_clock.Elapsed.TotalSeconds, 1e-9);
         long embedded = _written - _failed;
         WriteVerbose(string.Create(CultureInfo.InvariantCulture,
@@ -239,6 +284,7 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
             // The pipeline stops its threads (aborting a run in progress) before the session goes.
             _pipeline?.Dispose();
             _embedder?.Dispose();
+            _remote?.Dispose();
         }
 
         base.Dispose(disposing);
@@ -353,7 +399,7 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
         string status = totalKnown
             ? string.Create(CultureInfo.InvariantCulture, $"{_written} of {_submitted} photos, {rate:0.0} images/s")
             : string.Create(CultureInfo.InvariantCulture, $"{_written} photos done, {_submitted - _written} queued, {rate:0.0} images/s");
-        var progress = new ProgressRecord(ProgressActivityId, "Get-ImageEmbedding", status);
+        var progress = new ProgressRecord(ProgressActivityId, _activity, status);
         if (totalKnown && _submitted > 0)
         {
             progress.PercentComplete = (int)Math.Min(100, 100 * _written / _submitted);
@@ -364,6 +410,141 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
         }
 
         WriteProgress(progress);
+    }
+
+    /// <summary>Checks the sessions and starts a remote pipeline on each; see <see cref="RemoteSessionCheck"/>.</summary>
+    private void BeginRemote(string? cacheDirectory)
+    {
+        bool modelFile = MyInvocation.BoundParameters.ContainsKey(nameof(ModelPath));
+        string? modelPath = modelFile ? ProviderPaths.ResolveOutput(this, ModelPath) : null;
+        string? model = modelFile ? null : Model;
+        string reference = string.Empty;
+        try
+        {
+            reference = RemoteModelFingerprint.OfReference(model, modelPath);
+        }
+        catch (ModelLoadException ex)
+        {
+            Terminate(ModelError(ex));
+        }
+
+        IReadOnlyList<CheckedSession> sessions;
+        try
+        {
+            sessions = RemoteSessionCheck.Check(this, Session!, model, modelPath, reference, CancellationToken);
+        }
+        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+
+        foreach (CheckedSession session in sessions)
+        {
+            WriteVerbose($"Session {session.Description}: GridTsne {(session.ImportedNow ? "imported from" : "loaded from")} {session.ModulePath}; its model file matches this computer's.");
+        }
+
+        // Everything but the paths applies on the sessions too; local paths become the same paths there.
+        var parameters = new Hashtable(StringComparer.OrdinalIgnoreCase);
+        foreach ((string name, object value) in MyInvocation.BoundParameters)
+        {
+            if (name is nameof(Model) or nameof(InputSize) or nameof(Mean) or nameof(Std) or nameof(ChannelOrder) or nameof(PixelScale)
+                or nameof(OutputName) or nameof(Crop) or nameof(BatchSize) or nameof(ThrottleLimit) or nameof(MaxPixels) or nameof(ThumbnailSize))
+            {
+                parameters[name] = value;
+            }
+        }
+
+        parameters[nameof(Normalize)] = Normalize.IsPresent;
+        if (modelPath is not null)
+        {
+            parameters[nameof(ModelPath)] = modelPath;
+        }
+
+        if (cacheDirectory is not null)
+        {
+            parameters[nameof(CachePath)] = cacheDirectory;
+        }
+
+        // Two inference runs per batch: fewer round trips, and still small enough to balance the sessions.
+        _remote = new RemoteEmbeddingDispatcher(sessions, parameters, 2 * BatchSize, CancellationToken);
+        _activity = string.Create(CultureInfo.InvariantCulture, $"Get-ImageEmbedding on {sessions.Count} session(s)");
+        WriteVerbose(string.Create(CultureInfo.InvariantCulture, $"Batches of {_remote.BatchSize} photos to {sessions.Count} session(s), at most {_remote.Window} photos on the way."));
+    }
+
+    private void ProcessRemote(IReadOnlyList<string> paths) => Pump(() =>
+    {
+        foreach (string path in paths)
+        {
+            // A full window: write results until a place frees up.
+            while (!_remote!.TryAdd(path))
+            {
+                if (_remote.Take(out RemoteEmbeddingResult? result))
+                {
+                    EmitRemote(result);
+                }
+            }
+
+            if (!_clock.IsRunning)
+            {
+                _clock.Start();
+            }
+
+            _submitted++;
+            while (_remote.TryTake(out RemoteEmbeddingResult? result))
+            {
+                EmitRemote(result);
+            }
+        }
+
+        EmitRemote(null);
+    });
+
+    private void EndRemote()
+    {
+        Pump(() =>
+        {
+            _remote!.Complete();
+            while (_remote.Take(out RemoteEmbeddingResult? result))
+            {
+                EmitRemote(result);
+            }
+
+            EmitRemote(null);
+        });
+
+        WriteProgress(new ProgressRecord(ProgressActivityId, _activity, "Done") { RecordType = ProgressRecordType.Completed });
+        double seconds = Math.Max(_clock.Elapsed.TotalSeconds, 1e-9);
+        long embedded = _written - _failed;
+        string shares = string.Join(", ", _remote!.Shares.Select(share => string.Create(CultureInfo.InvariantCulture, $"{share.Session} {share.Photos}")));
+        WriteVerbose(string.Create(CultureInfo.InvariantCulture,
+            $"Embedded {embedded} photos ({_failed} failed) in {seconds:0.00} s: {embedded / seconds:0.0} images/s. Photos answered per session: {shares}."));
+    }
+
+    /// <summary>Writes the sessions' warnings, then the result if there is one.</summary>
+    private void EmitRemote(RemoteEmbeddingResult? result)
+    {
+        foreach (string warning in _remote!.TakeWarnings())
+        {
+            WriteWarning(warning);
+        }
+
+        if (result is null)
+        {
+            return;
+        }
+
+        _written++;
+        if (result.Error is not null)
+        {
+            _failed++;
+            WriteError(result.Error);
+        }
+        else
+        {
+            WriteObject(result.Embedding);
+        }
+
+        WriteProgressIfDue();
     }
 
     private CropMode ParseCrop() => Enum.Parse<CropMode>(Crop, ignoreCase: true);

@@ -46,6 +46,17 @@ public static class ErrorIds
     public const string ModelInferenceFailed = nameof(ModelInferenceFailed);
     public const string CacheUnavailable = nameof(CacheUnavailable);
 
+    // Sessions of Get-ImageEmbedding -Session (Remoting).
+    public const string SessionNotOpen = nameof(SessionNotOpen);
+    public const string SessionBusy = nameof(SessionBusy);
+    public const string SessionCheckFailed = nameof(SessionCheckFailed);
+    public const string SessionModuleMissing = nameof(SessionModuleMissing);
+    public const string SessionModuleVersionMismatch = nameof(SessionModuleVersionMismatch);
+    public const string SessionModelUnavailable = nameof(SessionModelUnavailable);
+    public const string SessionModelMismatch = nameof(SessionModelMismatch);
+    public const string SessionResultInvalid = nameof(SessionResultInvalid);
+    public const string NoSessionLeft = nameof(NoSessionLeft);
+
     // Limits of the computations (Invoke-Tsne, Resolve-GridAssignment, Measure-GridQuality).
     public const string ExactMethodTooLarge = nameof(ExactMethodTooLarge);
     public const string GridTooSmall = nameof(GridTooSmall);
