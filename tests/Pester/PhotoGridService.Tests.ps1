@@ -141,6 +141,23 @@ Describe 'The visualizations API' {
         (Invoke-Api -Uri '/v2/visualizations').Json.outputs.id | Should -Contain $done.id
     }
 
+    It 'runs the layout optimizer when asked, and reports its DPQ16 before and after' {
+        $posted = Invoke-Api -Method POST -Uri '/v2/visualizations' -Body @{ folder = $photos; tile_size = 32; columns = 3; perplexity = 2; optimize = $true }
+        $posted.Status | Should -Be 202
+        $done = Wait-JobState $posted.Json.output.id
+        $done.status.code | Should -Be 'DONE'
+        $done.input.options.optimize | Should -BeTrue
+        $done.status.description | Should -Match 'DPQ16 \d\.\d{4} before, \d\.\d{4} after'
+        $done.data.grid.dpq16_after | Should -BeGreaterOrEqual $done.data.grid.dpq16_before
+
+        $image = Join-Path $TestDrive 'optimized.jpg'
+        Invoke-WebRequest -Uri $done.data.image.url -Headers @{ Authorization = "Key $($service.Key)" } -OutFile $image
+        $size = Get-TestImageSize $image
+        "$($size.Width) x $($size.Height)" | Should -Be '96 x 96'
+        $layout = (Invoke-Api -Uri $done.data.layout.url).Json
+        ($layout.cells | ForEach-Object { "$($_.row),$($_.column)" } | Sort-Object -Unique).Count | Should -Be 9
+    }
+
     It 'reports FAILED with the reason and the per-photo errors when no photo can be read' {
         $posted = Invoke-Api -Method POST -Uri '/v2/visualizations' -Body @{ paths = @('photos/broken.jpg', 'photos/missing.jpg') }
         $posted.Status | Should -Be 202
@@ -189,6 +206,7 @@ Describe 'The visualizations API' {
     It 'answers 400 for <Case>' -ForEach @(
         @{ Case = 'malformed JSON'; Body = '{"folder": '; Code = 'INVALID_JSON' }
         @{ Case = 'an unknown option'; Body = '{"folder": "photos", "tile_sise": 32}'; Code = 'UNKNOWN_MEMBER' }
+        @{ Case = 'a non-boolean optimize'; Body = '{"folder": "photos", "optimize": "yes"}'; Code = 'INVALID_OPTION' }
         @{ Case = 'an unknown model'; Body = '{"folder": "photos", "model": "NoSuchModel"}'; Code = 'UNKNOWN_MODEL' }
         @{ Case = 'a tile size out of range'; Body = '{"folder": "photos", "tile_size": 100000}'; Code = 'INVALID_OPTION' }
         @{ Case = 'both folder and paths'; Body = '{"folder": "photos", "paths": ["photos/photo-0.jpg"]}'; Code = 'NO_PHOTOS' }

@@ -64,6 +64,7 @@ public static class JobJson
             }
 
             json.WriteString("output_format", job.Options.OutputFormat);
+            json.WriteBoolean("optimize", job.Options.Optimize);
             json.WriteEndObject();
             json.WriteEndObject();
 
@@ -86,6 +87,12 @@ public static class JobJson
                 json.WriteNumber("rows", result.Rows);
                 json.WriteNumber("columns", result.Columns);
                 json.WriteNumber("photos", result.Photos);
+                if (result.Optimization is { } score)
+                {
+                    json.WriteNumber("dpq16_before", Math.Round(score.Dpq16Before, 4));
+                    json.WriteNumber("dpq16_after", Math.Round(score.Dpq16After, 4));
+                }
+
                 json.WriteEndObject();
                 json.WriteEndObject();
             }
@@ -130,6 +137,7 @@ public static class JobJson
             JobPhase.Embedding => string.Create(CultureInfo.InvariantCulture, $"Embedding photos: {job.PhaseDone:N0} of {job.PhaseTotal:N0}."),
             JobPhase.Tsne => string.Create(CultureInfo.InvariantCulture, $"t-SNE: iteration {job.PhaseDone:N0} of {job.PhaseTotal:N0}."),
             JobPhase.Assignment => "Assigning photos to grid cells.",
+            JobPhase.Optimization => string.Create(CultureInfo.InvariantCulture, $"Optimizing the layout: {job.PhaseDone:N0}% done."),
             JobPhase.Rendering => string.Create(CultureInfo.InvariantCulture, $"Drawing the grid image: tile {job.PhaseDone:N0} of {job.PhaseTotal:N0}."),
             JobPhase.Viewer => string.Create(CultureInfo.InvariantCulture, $"Writing the viewer: tile {job.PhaseDone:N0} of {job.PhaseTotal:N0}."),
             _ => "Starting (loading the model).",

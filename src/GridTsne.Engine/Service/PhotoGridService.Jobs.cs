@@ -223,8 +223,13 @@ public sealed partial class PhotoGridService
             lock (job.Gate)
             {
                 job.Result = result;
-                IEnumerable<string> notes = job.ErrorCount == 0 ? result.Warnings
-                    : result.Warnings.Append(string.Create(CultureInfo.InvariantCulture, $"{job.ErrorCount} of {job.Paths.Count} photos could not be used; see the errors."));
+                IEnumerable<string> notes = result.Optimization is not { } score ? result.Warnings
+                    : result.Warnings.Prepend(string.Create(CultureInfo.InvariantCulture, $"Layout optimized: DPQ16 {score.Dpq16Before:0.0000} before, {score.Dpq16After:0.0000} after."));
+                if (job.ErrorCount > 0)
+                {
+                    notes = notes.Append(string.Create(CultureInfo.InvariantCulture, $"{job.ErrorCount} of {job.Paths.Count} photos could not be used; see the errors."));
+                }
+
                 Finish(job, JobState.DONE, null, string.Join(" ", notes.Prepend("Done.")));
             }
 

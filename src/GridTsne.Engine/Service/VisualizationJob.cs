@@ -19,6 +19,9 @@ public enum JobPhase
     Embedding,
     Tsne,
     Assignment,
+
+    /// <summary>The layout optimizer, when the request asked for it.</summary>
+    Optimization,
     Rendering,
     Viewer,
 }
@@ -65,9 +68,15 @@ public sealed record JobResult
 
     public required string LayoutFile { get; init; }
 
+    /// <summary>DPQ16 of the assignment's layout and of the optimized one, when the job ran the layout optimizer.</summary>
+    public LayoutScore? Optimization { get; init; }
+
     /// <summary>What the steps warned about (for example a perplexity lowered for few photos).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 }
+
+/// <summary>DPQ16 before and after the layout optimizer, as it measured them (exact, or on a sample of the items).</summary>
+public sealed record LayoutScore(double Dpq16Before, double Dpq16After);
 
 /// <summary>
 /// One visualization: what was asked, where it is, and what it produced. The persisted part is job.json;

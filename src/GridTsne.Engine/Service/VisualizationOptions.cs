@@ -33,6 +33,10 @@ public sealed record VisualizationOptions
     [JsonPropertyName("output_format")]
     public string OutputFormat { get; init; } = "jpg";
 
+    /// <summary>Runs the layout optimizer (as Optimize-GridLayout does) between the assignment and the drawing.</summary>
+    [JsonPropertyName("optimize")]
+    public bool Optimize { get; init; }
+
     /// <summary>The image formats a job can write, by the name a request uses.</summary>
     public static IReadOnlyDictionary<string, GridOutputFormat> ImageFormats { get; } = new Dictionary<string, GridOutputFormat>(StringComparer.OrdinalIgnoreCase)
     {

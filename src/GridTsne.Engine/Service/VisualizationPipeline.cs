@@ -2,6 +2,7 @@ using System.Globalization;
 using GridTsne.Engine.Assignment;
 using GridTsne.Engine.Embedding;
 using GridTsne.Engine.Imaging;
+using GridTsne.Engine.Layout;
 using GridTsne.Engine.Rendering;
 using GridTsne.Engine.Rendering.Viewer;
 using GridTsne.Engine.Tsne;
@@ -10,7 +11,7 @@ namespace GridTsne.Engine.Service;
 
 /// <summary>
 /// Runs one job through the same engine steps as the cmdlet pipeline (Get-ImageEmbedding | Invoke-Tsne |
-/// Resolve-GridAssignment | Export-PhotoGrid), with their defaults, and writes the grid image, the layout
+/// Resolve-GridAssignment [| Optimize-GridLayout] | Export-PhotoGrid), with their defaults, and writes the grid image, the layout
 /// (JSON) and the viewer into the job's output folder. Each file is written atomically; the caller marks the
 /// job DONE only after all three exist.
 /// </summary>
@@ -68,11 +69,27 @@ public static class VisualizationPipeline
         }
 
         GridAssignmentResult assignment = GridAssigner.Assign(x, y, shape, progress: value => job.Report(JobPhase.Assignment, (long)(100 * value.Fraction), 100), cancellationToken: token);
+        var cellOfItem = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            cellOfItem[i] = (assignment.RowOf(i) * shape.Columns) + assignment.ColumnOf(i);
+        }
+
+        LayoutScore? optimization = null;
+        if (options.Optimize)
+        {
+            job.Report(JobPhase.Optimization, 0, 100);
+            GridLayoutResult optimized = GridLayoutOptimizer.Optimize(data, count, shape, cellOfItem, new GridLayoutOptions { Seed = options.Seed },
+                value => job.Report(JobPhase.Optimization, (long)(100 * value.Fraction), 100), token);
+            cellOfItem = optimized.CellOfItem;
+            optimization = new LayoutScore(optimized.DpqBefore, optimized.DpqAfter);
+        }
+
         var tiles = new GridTile[count];
         var labels = new string?[count];
         for (int i = 0; i < count; i++)
         {
-            tiles[i] = new GridTile(photos[i].Path, assignment.RowOf(i), assignment.ColumnOf(i), photos[i].Thumbnail);
+            tiles[i] = new GridTile(photos[i].Path, cellOfItem[i] / shape.Columns, cellOfItem[i] % shape.Columns, photos[i].Thumbnail);
             labels[i] = Path.GetFileName(photos[i].Path);
         }
 
@@ -109,6 +126,7 @@ public static class VisualizationPipeline
                 Photos = count,
                 ViewerFile = ViewerFileName,
                 LayoutFile = LayoutFileName,
+                Optimization = optimization,
                 Warnings = map.Warnings,
             };
         }

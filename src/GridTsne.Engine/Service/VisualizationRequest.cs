@@ -77,6 +77,7 @@ public sealed class VisualizationRequest
                     case "perplexity": options = options with { Perplexity = Number(value, property.Name, 1, 10000) }; break;
                     case "seed": options = options with { Seed = Integer(value, property.Name, int.MinValue, int.MaxValue) }; break;
                     case "columns": options = options with { Columns = value.ValueKind == JsonValueKind.Null ? null : Integer(value, property.Name, 1, 1_000_000) }; break;
+                    case "optimize": options = options with { Optimize = Boolean(value, property.Name) }; break;
                     case "model":
                         string model = String(value, property.Name);
                         options = options with { Model = models.FirstOrDefault(known => known.Equals(model, StringComparison.OrdinalIgnoreCase))
@@ -88,7 +89,7 @@ public sealed class VisualizationRequest
                             : throw Invalid("INVALID_OPTION", $"\"output_format\" must be one of {string.Join(", ", VisualizationOptions.ImageFormats.Keys)}, not '{format}'.") };
                         break;
                     default:
-                        throw Invalid("UNKNOWN_MEMBER", $"The request has a member \"{property.Name}\" that the service does not know. Known: folder, paths, recurse, name, tile_size, perplexity, seed, model, columns, output_format.");
+                        throw Invalid("UNKNOWN_MEMBER", $"The request has a member \"{property.Name}\" that the service does not know. Known: folder, paths, recurse, name, tile_size, perplexity, seed, model, columns, output_format, optimize.");
                 }
             }
 

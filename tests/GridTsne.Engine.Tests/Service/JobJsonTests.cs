@@ -8,13 +8,13 @@ public sealed class JobJsonTests
 {
     private const string BaseUrl = "http://127.0.0.1:8047";
 
-    private static VisualizationJob NewJob(JobState state) => new()
+    private static VisualizationJob NewJob(JobState state, bool optimize = false) => new()
     {
         Id = "0123456789abcdef0123456789abcdef",
         Name = "<b>holidays</b>",
         CreatedAt = new DateTimeOffset(2026, 12, 4, 10, 0, 0, TimeSpan.Zero),
         State = state,
-        Options = new VisualizationOptions { TileSize = 48, Columns = 5, OutputFormat = "png" },
+        Options = new VisualizationOptions { TileSize = 48, Columns = 5, OutputFormat = "png", Optimize = optimize },
         Paths = ["/p/a.jpg", "/p/b.jpg", "/p/c.jpg"],
     };
 
@@ -45,6 +45,7 @@ public sealed class JobJsonTests
         Assert.Equal(48, options.GetProperty("tile_size").GetInt32());
         Assert.Equal(5, options.GetProperty("columns").GetInt32());
         Assert.Equal("png", options.GetProperty("output_format").GetString());
+        Assert.Equal(JsonValueKind.False, options.GetProperty("optimize").ValueKind);
         Assert.Equal(JsonValueKind.Null, json.GetProperty("started_at").ValueKind);
         Assert.Equal(DateTimeOffset.Parse("2026-12-04T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture), json.GetProperty("created_at").GetDateTimeOffset());
     }
@@ -75,6 +76,23 @@ public sealed class JobJsonTests
         Assert.Equal(output + "viewer.html", data.GetProperty("viewer").GetProperty("url").GetString());
         Assert.Equal(output + "layout.json", data.GetProperty("layout").GetProperty("url").GetString());
         Assert.Equal(3, data.GetProperty("grid").GetProperty("photos").GetInt32());
+        Assert.False(data.GetProperty("grid").TryGetProperty("dpq16_after", out _));
+    }
+
+    [Fact]
+    public void An_optimized_job_echoes_the_option_and_gives_the_optimizer_s_scores()
+    {
+        VisualizationJob job = NewJob(JobState.DONE, optimize: true);
+        job.Result = new JobResult
+        {
+            ImageFile = "grid.png", Width = 240, Height = 48, Rows = 1, Columns = 5, Photos = 3, ViewerFile = "viewer.html", LayoutFile = "layout.json",
+            Optimization = new LayoutScore(0.612345, 0.654321),
+        };
+        JsonElement json = Render(job);
+        Assert.Equal(JsonValueKind.True, json.GetProperty("input").GetProperty("options").GetProperty("optimize").ValueKind);
+        JsonElement grid = json.GetProperty("data").GetProperty("grid");
+        Assert.Equal(0.6123, grid.GetProperty("dpq16_before").GetDouble());
+        Assert.Equal(0.6543, grid.GetProperty("dpq16_after").GetDouble());
     }
 
     [Fact]

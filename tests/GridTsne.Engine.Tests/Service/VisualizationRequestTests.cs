@@ -49,14 +49,26 @@ public sealed class VisualizationRequestTests : IDisposable
     {
         VisualizationRequest request = Parse("""
             {"paths": ["photos/b.jpg"], "name": "mine", "tile_size": 96, "perplexity": 12.5, "seed": -3,
-             "model": "resnet18", "columns": 4, "output_format": ".WEBP"}
+             "model": "resnet18", "columns": 4, "output_format": ".WEBP", "optimize": true}
             """);
         Assert.Equal("mine", request.Name);
-        Assert.Equal(new VisualizationOptions { TileSize = 96, Perplexity = 12.5, Seed = -3, Model = "ResNet18", Columns = 4, OutputFormat = "webp" }, request.Options);
+        Assert.Equal(new VisualizationOptions { TileSize = 96, Perplexity = 12.5, Seed = -3, Model = "ResNet18", Columns = 4, OutputFormat = "webp", Optimize = true }, request.Options);
+    }
+
+    [Fact]
+    public void Optimize_is_off_unless_asked_for()
+    {
+        Assert.False(Parse("""{"folder": "photos"}""").Options.Optimize);
+        Assert.False(Parse("""{"folder": "photos", "optimize": false}""").Options.Optimize);
+        Assert.True(Parse("""{"folder": "photos", "optimize": true}""").Options.Optimize);
     }
 
     [Theory]
     [InlineData("""{"folder": "photos", "tile_sise": 32}""", "UNKNOWN_MEMBER")]
+    [InlineData("""{"folder": "photos", "optimise": true}""", "UNKNOWN_MEMBER")]
+    [InlineData("""{"folder": "photos", "optimize": "true"}""", "INVALID_OPTION")]
+    [InlineData("""{"folder": "photos", "optimize": 1}""", "INVALID_OPTION")]
+    [InlineData("""{"folder": "photos", "optimize": null}""", "INVALID_OPTION")]
     [InlineData("""{"folder": "photos", "tile_size": 7}""", "INVALID_OPTION")]
     [InlineData("""{"folder": "photos", "tile_size": 32.5}""", "INVALID_OPTION")]
     [InlineData("""{"folder": "photos", "perplexity": "30"}""", "INVALID_OPTION")]
