@@ -21,16 +21,19 @@ public static class DecoderWarmUp
     /// </summary>
     public static int Run(int thumbnailSize, CancellationToken token)
     {
-        byte[] jpeg = SyntheticJpeg();
-        var preprocessor = new ImagePreprocessor(new ImagePreprocessing());
+        // A photo too small to scale takes ImageSharp's path; a larger one libjpeg-turbo's, at 1/2.
+        byte[][] jpegs = [SyntheticJpeg(320, 240), SyntheticJpeg(1024, 768)];
+        var preprocessing = new ImagePreprocessing();
+        var preprocessor = new ImagePreprocessor(preprocessing);
         var tensor = new float[preprocessor.TensorLength];
+        var needed = new Size(Math.Max(preprocessing.Width, thumbnailSize), Math.Max(preprocessing.Height, thumbnailSize));
         int round = 0;
         for (; round < Rounds && !token.IsCancellationRequested; round++)
         {
-            using Image<Rgb24> photo = SafeImageLoader.Decode("warm-up.jpg", jpeg);
+            using Image<Rgb24> photo = SafeImageLoader.Decode("warm-up.jpg", jpegs[round % jpegs.Length], needed, null, out Size fullSize);
             if (thumbnailSize > 0)
             {
-                Thumbnail.Create(photo, thumbnailSize);
+                Thumbnail.Create(photo, thumbnailSize, fullSize);
             }
 
             preprocessor.Write(photo, tensor);
@@ -39,9 +42,9 @@ public static class DecoderWarmUp
         return round;
     }
 
-    private static byte[] SyntheticJpeg()
+    private static byte[] SyntheticJpeg(int width, int height)
     {
-        using var image = new Image<Rgb24>(320, 240);
+        using var image = new Image<Rgb24>(width, height);
         for (int y = 0; y < image.Height; y++)
         {
             for (int x = 0; x < image.Width; x++)

@@ -49,7 +49,8 @@ public sealed class EmbeddingPipeline : IDisposable
         _batchSize = embedder.EffectiveBatchSize(options.BatchSize);
         // Room for the batch being run, the next one being decoded, and results not yet taken.
         Window = (2 * _batchSize) + (2 * options.ThrottleLimit);
-        _cache = options.CacheDirectory is null ? null : new EmbeddingCache(options.CacheDirectory, embedder.Identity);
+        // The decoding path is part of the identity: its vectors differ slightly from another path's.
+        _cache = options.CacheDirectory is null ? null : new EmbeddingCache(options.CacheDirectory, embedder.Identity + ";" + options.DecodeOptions.IdentityText);
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
         _decoders = new Thread[options.ThrottleLimit];
@@ -225,12 +226,17 @@ public sealed class EmbeddingPipeline : IDisposable
             }
 
             token.ThrowIfCancellationRequested();
-            using Image<Rgb24> upright = SafeImageLoader.Decode(result.Path, content, _options.DecodeOptions);
-            result.Width = upright.Width;
-            result.Height = upright.Height;
+            // Decoded no larger than the model's input and the thumbnail need: a camera JPEG at 1/8 or 1/4.
+            Size needed = result.Vector is null
+                ? new Size(Math.Max(_embedder.Preprocessing.Width, thumbnailSize), Math.Max(_embedder.Preprocessing.Height, thumbnailSize))
+                : new Size(thumbnailSize, thumbnailSize);
+            Image<Rgb24> decoded = SafeImageLoader.Decode(result.Path, content, needed, _options.DecodeOptions, out Size fullSize, token);
+            using Image<Rgb24> upright = TriangleResampler.ShrinkToCover(decoded, needed);
+            result.Width = fullSize.Width;
+            result.Height = fullSize.Height;
             if (thumbnailSize > 0)
             {
-                result.Thumbnail = Thumbnail.Create(upright, thumbnailSize);
+                result.Thumbnail = Thumbnail.Create(upright, thumbnailSize, fullSize);
             }
 
             item.NeedsCacheWrite = _cache is not null;
