@@ -49,8 +49,7 @@ public sealed class EmbeddingPipeline : IDisposable
         _batchSize = embedder.EffectiveBatchSize(options.BatchSize);
         // Room for the batch being run, the next one being decoded, and results not yet taken.
         Window = (2 * _batchSize) + (2 * options.ThrottleLimit);
-        // The decoding path is part of the identity: its vectors differ slightly from another path's.
-        _cache = options.CacheDirectory is null ? null : new EmbeddingCache(options.CacheDirectory, embedder.Identity + ";" + options.DecodeOptions.IdentityText);
+        _cache = options.CacheDirectory is null ? null : new EmbeddingCache(options.CacheDirectory, options.CacheIdentity(embedder));
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
         _decoders = new Thread[options.ThrottleLimit];
