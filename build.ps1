@@ -240,12 +240,16 @@ function Copy-Licenses([System.IO.DirectoryInfo] $Destination) {
     $versions = [xml](Get-Content -Raw (Join-Path $Root 'src/Directory.Packages.props'))
     $onnxVersion = $versions.Project.ItemGroup.PackageVersion.Where({ $_.Include -eq 'Microsoft.ML.OnnxRuntime' }).Version
     $tensorsVersion = $versions.Project.ItemGroup.PackageVersion.Where({ $_.Include -eq 'System.Numerics.Tensors' }).Version
+    $skiaVersion = $versions.Project.ItemGroup.PackageVersion.Where({ $_.Include -eq 'SkiaSharp' }).Version
     $modelSource = (Get-Content -Raw (Join-Path $ModelsDir 'models.json') | ConvertFrom-Json).models.Where({ $_.file -eq 'resnet18.onnx' })[0].source
     $modelPackage = "$($modelSource.package.ToLowerInvariant())/$($modelSource.version)"
     $files = [ordered]@{
         'OnnxRuntime-LICENSE.txt'                         = "microsoft.ml.onnxruntime/$onnxVersion/LICENSE"
         'OnnxRuntime-ThirdPartyNotices.txt'               = "microsoft.ml.onnxruntime/$onnxVersion/ThirdPartyNotices.txt"
         'System.Numerics.Tensors-THIRD-PARTY-NOTICES.txt' = "system.numerics.tensors/$tensorsVersion/THIRD-PARTY-NOTICES.TXT"
+        'SkiaSharp-LICENSE.txt'                           = "skiasharp/$skiaVersion/LICENSE.txt"
+        # The same notices ship with each native-assets package: those of the native libSkiaSharp (Skia, libjpeg-turbo, ...).
+        'SkiaSharp-THIRD-PARTY-NOTICES.txt'               = "skiasharp.nativeassets.linux.nodependencies/$skiaVersion/THIRD-PARTY-NOTICES.txt"
         'ResNet18-LICENSE.txt'                            = "$modelPackage/LICENSE"
         'ResNet18-THIRD-PARTY-NOTICES.txt'                = "$modelPackage/THIRD-PARTY-NOTICES.TXT"
     }
@@ -274,8 +278,9 @@ function Invoke-Package {
     Copy-Licenses (New-Item -ItemType Directory -Force -Path (Join-Path $target 'licenses'))
     Copy-Item -LiteralPath (Join-Path $Root 'bin') -Destination $target -Recurse
     Copy-Item -LiteralPath (Join-Path $Root 'en-US') -Destination $target -Recurse
-    # Native ONNX Runtime for the desktop platforms only (ONNX Runtime 1.31 publishes no osx-x64 build).
-    $keep = 'linux-x64', 'win-x64', 'osx-arm64'
+    # Native libraries for the desktop platforms only (ONNX Runtime 1.31 publishes no osx-x64 build; SkiaSharp's
+    # macOS library is universal, under runtimes/osx).
+    $keep = 'linux-x64', 'win-x64', 'osx-arm64', 'osx'
     Get-ChildItem -LiteralPath (Join-Path $target 'bin/deps/runtimes') -Directory |
         Where-Object Name -NotIn $keep | Remove-Item -Recurse -Force
     Get-ChildItem -LiteralPath $target -Recurse -Filter '*.pdb' | Remove-Item -Force
