@@ -23,14 +23,13 @@ public static class DecoderWarmUp
     {
         // A photo too small to scale takes ImageSharp's path; a larger one libjpeg-turbo's, at 1/2.
         byte[][] jpegs = [SyntheticJpeg(320, 240), SyntheticJpeg(1024, 768)];
-        var preprocessing = new ImagePreprocessing();
-        var preprocessor = new ImagePreprocessor(preprocessing);
+        var preprocessor = new ImagePreprocessor(new ImagePreprocessing());
         var tensor = new float[preprocessor.TensorLength];
-        var needed = new Size(Math.Max(preprocessing.Width, thumbnailSize), Math.Max(preprocessing.Height, thumbnailSize));
         int round = 0;
         for (; round < Rounds && !token.IsCancellationRequested; round++)
         {
-            using Image<Rgb24> photo = SafeImageLoader.Decode("warm-up.jpg", jpegs[round % jpegs.Length], needed, null, out Size fullSize);
+            using Image<Rgb24> photo = preprocessor.Decode("warm-up.jpg", jpegs[round % jpegs.Length], forTensor: true, thumbnailSize,
+                ImageDecodeOptions.Default, out Size fullSize, token);
             if (thumbnailSize > 0)
             {
                 Thumbnail.Create(photo, thumbnailSize, fullSize);

@@ -225,12 +225,8 @@ public sealed class EmbeddingPipeline : IDisposable
             }
 
             token.ThrowIfCancellationRequested();
-            // Decoded no larger than the model's input and the thumbnail need: a camera JPEG at 1/8 or 1/4.
-            Size needed = result.Vector is null
-                ? new Size(Math.Max(_embedder.Preprocessing.Width, thumbnailSize), Math.Max(_embedder.Preprocessing.Height, thumbnailSize))
-                : new Size(thumbnailSize, thumbnailSize);
-            Image<Rgb24> decoded = SafeImageLoader.Decode(result.Path, content, needed, _options.DecodeOptions, out Size fullSize, token);
-            using Image<Rgb24> upright = TriangleResampler.ShrinkToCover(decoded, needed);
+            using Image<Rgb24> upright = _embedder.Preprocessor.Decode(result.Path, content, forTensor: result.Vector is null, thumbnailSize,
+                _options.DecodeOptions, out Size fullSize, token);
             result.Width = fullSize.Width;
             result.Height = fullSize.Height;
             if (thumbnailSize > 0)
