@@ -61,7 +61,7 @@ Describe 'Measure-GridQuality' {
     It 'refuses an item without a vector, naming it' {
         $failure = { [pscustomobject]@{ Path = 'lonely.jpg'; Row = 0; Column = 0 } | Measure-GridQuality -ErrorAction Stop } |
             Should -Throw -PassThru
-        $failure.FullyQualifiedErrorId | Should -BeLike 'VectorNotNumbers*'
+        $failure.FullyQualifiedErrorId | Should -BeLike 'VectorNotNumeric*'
         $failure.Exception.Message | Should -BeLike "*lonely.jpg*"
     }
 

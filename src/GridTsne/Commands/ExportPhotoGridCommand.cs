@@ -1,7 +1,4 @@
 using System.Collections;
-using System.Collections.ObjectModel;
-using System.Diagnostics;
-using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Management.Automation;
 using System.Management.Automation.Language;
@@ -26,12 +23,11 @@ namespace GridTsne.Commands;
 public sealed class ExportPhotoGridCommand : GridTsneCmdlet
 {
     private const int ProgressActivityId = 6;
-    private static readonly string[] PathProperties = ["Path", "FullName", "PSPath"];
 
     private readonly List<GridTile> _tiles = [];
     private readonly List<string?> _labels = [];
-    private object? _label;
-    private bool _labelPropertySeen;
+    private ItemLabel? _label;
+    private int _itemCount;
     private int _inputRows;
     private int _inputColumns;
     private string _outputPath = string.Empty;
@@ -107,7 +103,7 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
         {
             Terminate(new PSArgumentException(
                     $"Export-PhotoGrid cannot tell the format of '{_outputPath}' from its extension. Use one of {GridOutputFormats.ImageExtensionList}."),
-                "OutputFormatUnknown", ErrorCategory.InvalidArgument, Path);
+                ErrorIds.OutputFormatUnknown, ErrorCategory.InvalidArgument, Path);
         }
 
         if (!format!.Value.IsImage())
@@ -118,16 +114,11 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
             }
             catch (IOException ex)
             {
-                Terminate(ex, "ViewerAssetsFolderInUse", ErrorCategory.ResourceExists, Path);
+                Terminate(ex, ErrorIds.ViewerAssetsFolderInUse, ErrorCategory.ResourceExists, Path);
             }
         }
 
-        _label = Label is PSObject wrapped ? wrapped.BaseObject : Label;
-        if (_label is not (null or ScriptBlock) && (_label is not string name || string.IsNullOrWhiteSpace(name)))
-        {
-            Terminate(new PSArgumentException($"-Label takes a property name or a script block, not '{_label}'."), "LabelInvalid", ErrorCategory.InvalidArgument, Label);
-        }
-
+        _label = ItemLabel.FromParameter(this, Label);
         if (_label is not null && format.Value.IsImage())
         {
             WriteWarning("-Label is shown by the .html viewer only; the image has no labels.");
@@ -140,7 +131,7 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
             if (layoutFormat is null)
             {
                 Terminate(new PSArgumentException($"-LayoutPath must end in .csv or .json, not '{System.IO.Path.GetExtension(_layoutPath)}'."),
-                    "LayoutFormatUnknown", ErrorCategory.InvalidArgument, LayoutPath);
+                    ErrorIds.LayoutFormatUnknown, ErrorCategory.InvalidArgument, LayoutPath);
             }
         }
 
@@ -150,7 +141,7 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
         }
         catch (FormatException ex)
         {
-            Terminate(new PSArgumentException(ex.Message, ex), "BackgroundInvalid", ErrorCategory.InvalidArgument, Background);
+            Terminate(new PSArgumentException(ex.Message, ex), ErrorIds.BackgroundInvalid, ErrorCategory.InvalidArgument, Background);
         }
 
         if (MyInvocation.BoundParameters.ContainsKey(nameof(Quality)) && !OutputFormat.UsesQuality())
@@ -168,10 +159,16 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
 
         foreach (PSObject? item in InputObject)
         {
-            if (item is not null && TryReadTile(item, out GridTile? tile, out int rows, out int columns))
+            if (item is null)
+            {
+                continue;
+            }
+
+            string itemName = ItemReader.ItemName(++_itemCount, ItemReader.ReadPath(item));
+            if (TryReadTile(item, itemName, out GridTile? tile, out int rows, out int columns))
             {
                 _tiles.Add(tile!);
-                _labels.Add(ReadLabel(item));
+                _labels.Add(_label?.Read(this, item, itemName));
                 _inputRows = Math.Max(_inputRows, rows);
                 _inputColumns = Math.Max(_inputColumns, columns);
             }
@@ -195,13 +192,10 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
         }
         catch (GridLayoutException ex)
         {
-            Terminate(ex, "CanvasTooLarge", ErrorCategory.LimitsExceeded, Path);
+            Terminate(ex, ErrorIds.CanvasTooLarge, ErrorCategory.LimitsExceeded, Path);
         }
 
-        if (_label is string property && !_labelPropertySeen && _tiles.Count > 0)
-        {
-            WriteWarning($"No input item has a property '{property}'; the viewer shows no labels.");
-        }
+        _label?.WarnIfPropertyUnseen(this, _tiles.Count, "the viewer shows no labels.");
 
         WriteVerbose(string.Create(CultureInfo.InvariantCulture,
             $"Grid of {layout.Rows:N0} rows × {layout.Columns:N0} columns, {layout.TileSize} px tiles: {layout.Width:N0} × {layout.Height:N0} px, {layout.Tiles.Count:N0} photos ({options.Fit})."));
@@ -233,7 +227,7 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            Terminate(ex, "OutputWriteFailed",
+            Terminate(ex, ErrorIds.OutputWriteFailed,
                 ex is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.WriteError, Path);
         }
 
@@ -276,9 +270,10 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
         bool columnsGiven = MyInvocation.BoundParameters.ContainsKey(nameof(Columns));
         int rows = rowsGiven ? Rows : _inputRows;
         int columns = columnsGiven ? Columns : _inputColumns;
+        GridLayout? layout = null;
         try
         {
-            return GridLayout.Create(_tiles, rows, columns, TileSize, Padding);
+            layout = GridLayout.Create(_tiles, rows, columns, TileSize, Padding);
         }
         catch (GridLayoutException ex)
         {
@@ -287,45 +282,33 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
                 : " The input's Rows and Columns properties give that size; give -Rows and -Columns to override it.";
             string id = ex.Problem switch
             {
-                GridLayoutProblem.DuplicateCell => "DuplicateCell",
-                GridLayoutProblem.CellOutsideGrid => "CellOutsideGrid",
-                _ => "NoInput",
+                GridLayoutProblem.DuplicateCell => ErrorIds.DuplicateCell,
+                GridLayoutProblem.CellOutsideGrid => ErrorIds.CellOutsideGrid,
+                _ => ErrorIds.NoInput,
             };
             Terminate(new GridLayoutException(ex.Problem, ex.Message + hint, ex.Tile), id, ErrorCategory.InvalidData, ex.Tile?.Path);
-            throw new UnreachableException();
         }
+
+        return layout;
     }
 
     /// <summary>Reads one input item; a missing or invalid property gets an error naming the item, and the item is skipped.</summary>
-    private bool TryReadTile(PSObject item, out GridTile? tile, out int rows, out int columns)
+    private bool TryReadTile(PSObject item, string itemName, out GridTile? tile, out int rows, out int columns)
     {
         tile = null;
-        string? path;
-        int row, column;
-        Thumbnail? thumbnail;
-        if (item.BaseObject is GridCell { Path.Length: > 0, Row: >= 0, Column: >= 0, Rows: >= 0, Columns: >= 0 } cell)
+        rows = columns = 0;
+        string? path = ItemReader.ReadPath(item);
+        if (path is null)
         {
-            // Resolve-GridAssignment's own objects: read directly, without PowerShell's property lookups.
-            (path, row, column, rows, columns, thumbnail) = (cell.Path, cell.Row, cell.Column, cell.Rows, cell.Columns, cell.Thumbnail);
+            WriteError(ItemReader.InputError(ErrorIds.InputPathMissing,
+                $"The {itemName} ('{ItemReader.Describe(item)}') has no Path (or FullName / PSPath) property naming a photo.", item));
+            return false;
         }
-        else
+
+        if (ItemReader.ReadCell(item, itemName, "Export-PhotoGrid", out ItemCell cell) is { } error)
         {
-            rows = columns = 0;
-            path = ReadPath(item);
-            if (path is null)
-            {
-                WriteError(InputError(item, "InputPathMissing",
-                    $"The input object '{Describe(item)}' has no Path (or FullName / PSPath) property naming a photo."));
-                return false;
-            }
-
-            if (!TryReadInt(item, path, "Row", required: true, out row) || !TryReadInt(item, path, "Column", required: true, out column)
-                || !TryReadInt(item, path, "Rows", required: false, out rows) || !TryReadInt(item, path, "Columns", required: false, out columns))
-            {
-                return false;
-            }
-
-            thumbnail = ThumbnailConversion.FromObject(item.Properties[nameof(GridCell.Thumbnail)]?.Value);
+            WriteError(error);
+            return false;
         }
 
         string? resolved = ResolvePhotoPath(path);
@@ -334,7 +317,10 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
             return false;
         }
 
-        tile = new GridTile(resolved, row, column, thumbnail);
+        (rows, columns) = (cell.Rows, cell.Columns);
+        Thumbnail? thumbnail = item.BaseObject is GridCell typed ? typed.Thumbnail
+            : ThumbnailConversion.FromObject(item.Properties[nameof(GridCell.Thumbnail)]?.Value);
+        tile = new GridTile(resolved, cell.Row, cell.Column, thumbnail);
         return true;
     }
 
@@ -354,101 +340,6 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
         return resolved.Count == 0 ? null : resolved[0];
     }
 
-    /// <summary>
-    /// The item's label for the viewer: the named property's value, or what the script block returns with
-    /// $_ set to the item. Runs here, on the pipeline thread, in the caller's runspace. A script block that
-    /// fails gets an error naming the item, and the photo goes on without a label.
-    /// </summary>
-    private string? ReadLabel(PSObject item)
-    {
-        try
-        {
-            switch (_label)
-            {
-                case ScriptBlock script:
-                    Collection<PSObject> results = script.InvokeWithContext(null, [new PSVariable("_", item)]);
-                    return LabelText(results.Count == 1 ? results[0] : results.Count == 0 ? null : results);
-                case string name:
-                    PSPropertyInfo? property = item.Properties[name];
-                    _labelPropertySeen |= property is not null;
-                    return property is null ? null : LabelText(property.Value);
-                default:
-                    return null;
-            }
-        }
-        catch (Exception ex) when (ex is (RuntimeException and not PipelineStoppedException) or GetValueException)
-        {
-            // A stopping pipeline (Ctrl+C) is no label failure: it goes on up.
-            WriteError(new ErrorRecord(ex, "LabelFailed", ErrorCategory.InvalidResult, item)
-            {
-                ErrorDetails = new ErrorDetails($"The -Label of '{Describe(item)}' failed: {ex.Message}"),
-            });
-            return null;
-        }
-    }
-
-    /// <summary>A label value as text: null stays null, several values are joined with ", ".</summary>
-    private static string? LabelText(object? value)
-    {
-        value = value is PSObject wrapped ? wrapped.BaseObject : value;
-        return value switch
-        {
-            null => null,
-            string text => text,
-            IEnumerable values => string.Join(", ", values.Cast<object?>().Select(LabelText).Where(text => text is not null)),
-            _ => LanguagePrimitives.ConvertTo<string>(value),
-        };
-    }
-
-    private static string? ReadPath(PSObject item)
-    {
-        foreach (string name in PathProperties)
-        {
-            object? value = item.Properties[name]?.Value;
-            value = value is PSObject wrapped ? wrapped.BaseObject : value;
-            string? text = value is FileSystemInfo file ? file.FullName : value?.ToString();
-            if (!string.IsNullOrWhiteSpace(text))
-            {
-                return text;
-            }
-        }
-
-        return null;
-    }
-
-    private bool TryReadInt(PSObject item, string path, string name, bool required, out int number)
-    {
-        number = 0;
-        object? value = item.Properties[name]?.Value;
-        if (value is null || (value is string text && string.IsNullOrWhiteSpace(text)))
-        {
-            if (!required)
-            {
-                return true;
-            }
-
-            WriteError(InputError(item, "InputCellMissing", $"The input for '{path}' has no {name} property; Export-PhotoGrid needs Row and Column (from Resolve-GridAssignment)."));
-            return false;
-        }
-
-        if (!LanguagePrimitives.TryConvertTo(value, CultureInfo.InvariantCulture, out number) || number < 0)
-        {
-            WriteError(InputError(item, "InputCellInvalid", $"The {name} of '{path}' is '{value}', not a whole number of 0 or more."));
-            return false;
-        }
-
-        return true;
-    }
-
-    private static ErrorRecord InputError(PSObject item, string errorId, string message) =>
-        new(new PSArgumentException(message), errorId, ErrorCategory.InvalidData, item);
-
-    private static string Describe(PSObject item)
-    {
-        string text = item.ToString();
-        return text.Length > 80 ? text[..77] + "..." : text;
-    }
-
     /// <summary>Resolves an output path and checks, before any work, that it can be written.</summary>
     private string ResolveOutputFile(string path, string parameterName)
     {
@@ -456,13 +347,13 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
         string? folder = System.IO.Path.GetDirectoryName(resolved);
         if (Directory.Exists(resolved))
         {
-            Terminate(new PSArgumentException($"-{parameterName} '{resolved}' is a folder; give a file name."), "OutputIsFolder", ErrorCategory.InvalidArgument, path);
+            Terminate(new PSArgumentException($"-{parameterName} '{resolved}' is a folder; give a file name."), ErrorIds.OutputIsFolder, ErrorCategory.InvalidArgument, path);
         }
 
         if (folder is null || !Directory.Exists(folder))
         {
             Terminate(new DirectoryNotFoundException($"The folder '{folder}' of -{parameterName} does not exist. Create it first (New-Item -ItemType Directory)."),
-                "OutputFolderNotFound", ErrorCategory.ObjectNotFound, path);
+                ErrorIds.OutputFolderNotFound, ErrorCategory.ObjectNotFound, path);
         }
 
         if (File.Exists(resolved))
@@ -470,44 +361,34 @@ public sealed class ExportPhotoGridCommand : GridTsneCmdlet
             if (NoClobber)
             {
                 Terminate(new IOException($"The file '{resolved}' already exists, and -NoClobber forbids replacing it."),
-                    "NoClobber", ErrorCategory.ResourceExists, path);
+                    ErrorIds.NoClobber, ErrorCategory.ResourceExists, path);
             }
 
             if (new FileInfo(resolved).IsReadOnly)
             {
                 Terminate(new UnauthorizedAccessException($"The file '{resolved}' is read-only; Export-PhotoGrid does not replace it."),
-                    "OutputReadOnly", ErrorCategory.PermissionDenied, path);
+                    ErrorIds.OutputReadOnly, ErrorCategory.PermissionDenied, path);
             }
         }
 
         return resolved;
     }
 
-    [DoesNotReturn]
-    private void Terminate(Exception exception, string errorId, ErrorCategory category, object? target)
-    {
-        ThrowTerminatingError(new ErrorRecord(exception, errorId, category, target));
-        throw new UnreachableException();
-    }
-
     /// <summary>
     /// Queues Write-Progress for the tiles from the worker threads: every tile counts, but a record is queued
-    /// at most every 100 ms (and for the last tile), so a fast render is not slowed by the host.
+    /// when the <see cref="ProgressThrottle"/> lets it (and for the last tile), so a fast render is not slowed by the host.
     /// </summary>
     private sealed class ProgressReporter(WorkerMessages messages, string path)
     {
-        private static readonly long Interval = Stopwatch.Frequency / 10;
         private readonly string _activity = $"Export-PhotoGrid {System.IO.Path.GetFileName(path)}";
-        private long _lastReport;
+        private readonly ProgressThrottle _throttle = new();
 
         public void TileFailed(GridTile tile, ImageLoadException error) => messages.WriteError(ImageErrors.ToErrorRecord(error));
 
         public void TileDone(TileProgress tile)
         {
             (int completed, int total) = (tile.Completed, tile.Total);
-            long now = Stopwatch.GetTimestamp();
-            long last = Interlocked.Read(ref _lastReport);
-            if (completed != total && (now - last < Interval || Interlocked.CompareExchange(ref _lastReport, now, last) != last))
+            if (completed != total && !_throttle.IsDue())
             {
                 return;
             }

@@ -21,12 +21,11 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
     private const string PathModelFileSet = "PathModelFile";
     private const string LiteralPathModelFileSet = "LiteralPathModelFile";
     private const int ProgressActivityId = 0x4754; // "GT"
-    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
 
     private ImageEmbedder? _embedder;
     private EmbeddingPipeline? _pipeline;
     private readonly Stopwatch _clock = new();
-    private TimeSpan _lastProgress = -ProgressInterval;
+    private readonly ProgressThrottle _progressThrottle = new();
     private long _submitted;
     private long _written;
     private long _failed;
@@ -151,7 +150,7 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
             }
             catch (ModelLoadException ex)
             {
-                ThrowTerminatingError(ModelError(ex));
+                Terminate(ModelError(ex));
             }
             finally
             {
@@ -175,9 +174,8 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException || (ex is ArgumentException && cacheDirectory is not null))
         {
-            ThrowTerminatingError(new ErrorRecord(
-                new IOException($"The cache directory '{cacheDirectory}' cannot be used: {ex.Message}", ex),
-                "CacheUnavailable", ErrorCategory.WriteError, CachePath));
+            Terminate(new IOException($"The cache directory '{cacheDirectory}' cannot be used: {ex.Message}", ex),
+                ErrorIds.CacheUnavailable, ErrorCategory.WriteError, CachePath);
         }
 
         ImagePreprocessing preprocessing = _embedder!.Preprocessing;
@@ -248,7 +246,7 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
 
     private EmbeddingModelSpec ResolveModel()
     {
-        EmbeddingModelSpec spec;
+        EmbeddingModelSpec? spec = null;
         try
         {
             // Not ParameterSetName: in BeginProcessing, with -Path still to come from the pipeline, it may
@@ -275,8 +273,7 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
         }
         catch (ModelLoadException ex)
         {
-            ThrowTerminatingError(ModelError(ex));
-            throw; // Not reached: ThrowTerminatingError always throws.
+            Terminate(ModelError(ex));
         }
 
         return spec;
@@ -295,7 +292,7 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
         }
         catch (ModelLoadException ex)
         {
-            ThrowTerminatingError(ModelError(ex));
+            Terminate(ModelError(ex));
         }
     }
 
@@ -344,13 +341,12 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
 
     private void WriteProgressIfDue()
     {
-        TimeSpan now = _clock.Elapsed;
-        if (now - _lastProgress < ProgressInterval)
+        if (!_progressThrottle.IsDue())
         {
             return;
         }
 
-        _lastProgress = now;
+        TimeSpan now = _clock.Elapsed;
         double rate = now.TotalSeconds > 0 ? _written / now.TotalSeconds : 0;
         // The total is known once all input has arrived (EndProcessing); until then it is what came so far.
         bool totalKnown = _inputComplete;
@@ -379,15 +375,15 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
     {
         (string id, ErrorCategory category) = exception.Failure switch
         {
-            ModelLoadFailure.CatalogUnreadable => ("ModelCatalogUnreadable", ErrorCategory.ResourceUnavailable),
-            ModelLoadFailure.UnknownModel => ("ModelUnknown", ErrorCategory.ObjectNotFound),
-            ModelLoadFailure.NotFound => ("ModelNotFound", ErrorCategory.ObjectNotFound),
-            ModelLoadFailure.HashMismatch => ("ModelHashMismatch", ErrorCategory.InvalidData),
-            ModelLoadFailure.NotOnnx => ("ModelNotOnnx", ErrorCategory.InvalidData),
-            ModelLoadFailure.UnsupportedInput => ("ModelInputUnsupported", ErrorCategory.InvalidType),
-            ModelLoadFailure.UnsupportedOutput => ("ModelOutputUnsupported", ErrorCategory.InvalidType),
-            ModelLoadFailure.InvalidPreprocessing => ("ModelPreprocessingInvalid", ErrorCategory.InvalidArgument),
-            _ => ("ModelInferenceFailed", ErrorCategory.InvalidOperation),
+            ModelLoadFailure.CatalogUnreadable => (ErrorIds.ModelCatalogUnreadable, ErrorCategory.ResourceUnavailable),
+            ModelLoadFailure.UnknownModel => (ErrorIds.ModelUnknown, ErrorCategory.ObjectNotFound),
+            ModelLoadFailure.NotFound => (ErrorIds.ModelNotFound, ErrorCategory.ObjectNotFound),
+            ModelLoadFailure.HashMismatch => (ErrorIds.ModelHashMismatch, ErrorCategory.InvalidData),
+            ModelLoadFailure.NotOnnx => (ErrorIds.ModelNotOnnx, ErrorCategory.InvalidData),
+            ModelLoadFailure.UnsupportedInput => (ErrorIds.ModelInputUnsupported, ErrorCategory.InvalidType),
+            ModelLoadFailure.UnsupportedOutput => (ErrorIds.ModelOutputUnsupported, ErrorCategory.InvalidType),
+            ModelLoadFailure.InvalidPreprocessing => (ErrorIds.ModelPreprocessingInvalid, ErrorCategory.InvalidArgument),
+            _ => (ErrorIds.ModelInferenceFailed, ErrorCategory.InvalidOperation),
         };
         return new ErrorRecord(exception, id, category, exception.Model);
     }

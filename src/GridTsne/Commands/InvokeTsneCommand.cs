@@ -82,16 +82,17 @@ public sealed class InvokeTsneCommand : GridTsneCmdlet
     protected override void ProcessRecord()
     {
         int number = _items.Count + 1;
-        string? path = NormalisePath(Path);
-        float[] vector = VectorParser.ToVector(Vector, out string? problem);
+        string? path = NormalizePath(Path);
+        string itemName = ItemReader.ItemName(number, path);
+        float[] vector = ItemReader.ToVector(Vector, out string? problem);
         if (problem is not null)
         {
-            Fail("VectorNotNumeric", ErrorCategory.InvalidArgument, $"The vector of input item {number}{Describe(path)} {problem}", Vector);
+            Terminate(ItemReader.VectorError(itemName, problem, Vector));
         }
 
         if (vector.Length == 0)
         {
-            Fail("VectorEmpty", ErrorCategory.InvalidData, $"The vector of input item {number}{Describe(path)} is empty.", Vector);
+            Terminate(ItemReader.InputError(ErrorIds.VectorEmpty, $"The vector of {itemName} is empty.", Vector));
         }
 
         if (_items.Count == 0)
@@ -100,17 +101,17 @@ public sealed class InvokeTsneCommand : GridTsneCmdlet
         }
         else if (vector.Length != _dimensions)
         {
-            Fail("VectorLengthMismatch", ErrorCategory.InvalidData,
-                $"The vector of input item {number}{Describe(path)} has {vector.Length} values, but the earlier items have {_dimensions}. Every vector must have the same length.",
-                Vector);
+            Terminate(ItemReader.InputError(ErrorIds.VectorLengthMismatch,
+                $"The vector of {itemName} has {vector.Length} values, but the earlier items have {_dimensions}. Every vector must have the same length.",
+                Vector));
         }
 
         int bad = TsneRunner.FindNonFinite(vector);
         if (bad >= 0)
         {
-            Fail("VectorNotFinite", ErrorCategory.InvalidData,
-                string.Create(CultureInfo.InvariantCulture, $"The vector of input item {number}{Describe(path)} holds {vector[bad]} at position {bad}; t-SNE needs finite numbers."),
-                Vector);
+            Terminate(ItemReader.InputError(ErrorIds.VectorNotFinite,
+                string.Create(CultureInfo.InvariantCulture, $"The vector of {itemName} holds {vector[bad]} at position {bad}; t-SNE needs finite numbers."),
+                Vector));
         }
 
         _items.Add(new Item(vector, path, Thumbnail));
@@ -147,9 +148,9 @@ public sealed class InvokeTsneCommand : GridTsneCmdlet
 
         if (options.Method == TsneMethod.Exact && count > TsneOptions.MaxExactPoints)
         {
-            Fail("ExactMethodTooLarge", ErrorCategory.LimitsExceeded,
-                string.Create(CultureInfo.InvariantCulture, $"-Method Exact is limited to {TsneOptions.MaxExactPoints} items (it keeps N² affinities); use BarnesHut, Fft or Auto for {count} items."),
-                count);
+            Terminate(new PSArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"-Method Exact is limited to {TsneOptions.MaxExactPoints} items (it keeps N² affinities); use BarnesHut, Fft or Auto for {count} items.")),
+                ErrorIds.ExactMethodTooLarge, ErrorCategory.LimitsExceeded, count);
         }
 
         TsneResult result = RunOnWorker((messages, token) =>
@@ -189,9 +190,7 @@ public sealed class InvokeTsneCommand : GridTsneCmdlet
 
     private static string Seconds(TimeSpan time) => string.Create(CultureInfo.InvariantCulture, $"{time.TotalSeconds:0.000} s");
 
-    private static string Describe(string? path) => string.IsNullOrEmpty(path) ? string.Empty : $" ('{path}')";
-
-    private string? NormalisePath(string? path)
+    private string? NormalizePath(string? path)
     {
         // A provider-qualified PSPath (FileSystem::/photos/a.jpg) becomes a plain file-system path.
         if (path is not null && path.Contains("::", StringComparison.Ordinal))
@@ -209,9 +208,6 @@ public sealed class InvokeTsneCommand : GridTsneCmdlet
         return path;
     }
 
-    private void Fail(string errorId, ErrorCategory category, string message, object? target) =>
-        ThrowTerminatingError(new ErrorRecord(new ArgumentException(message), errorId, category, target));
-
     private sealed record Item(float[] Vector, string? Path, Thumbnail? Thumbnail);
 
     /// <summary>Turns engine progress into Write-Progress records (on the worker; written by the pipeline thread).</summary>
@@ -219,6 +215,7 @@ public sealed class InvokeTsneCommand : GridTsneCmdlet
     {
         private readonly ProgressRecord _record = new(ProgressActivityId, "Invoke-Tsne", "Starting");
 
+        // Not throttled by time: the engine already reports only every few iterations.
         public void Report(TsneProgress value)
         {
             string activity = string.Create(CultureInfo.InvariantCulture, $"Invoke-Tsne: {count} points");

@@ -22,6 +22,7 @@ public sealed class MeasureGridQualityCommand : GridTsneCmdlet
     private readonly List<string?> _labels = [];
     private int _gridRows;
     private int _gridColumns;
+    private ItemLabel? _label;
 
     /// <summary>A placed item: Row, Column and Vector (float[], numbers or a string of numbers).</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
@@ -32,20 +33,7 @@ public sealed class MeasureGridQualityCommand : GridTsneCmdlet
     [ValidateNotNull]
     public object? Label { get; set; }
 
-    protected override void BeginProcessing()
-    {
-        if (Label is PSObject wrapped)
-        {
-            Label = wrapped.BaseObject;
-        }
-
-        if (Label is not null and not string and not ScriptBlock)
-        {
-            ThrowTerminatingError(new ErrorRecord(
-                new PSArgumentException("-Label takes a property name or a scriptblock."),
-                "LabelNotPropertyOrScriptBlock", ErrorCategory.InvalidArgument, Label));
-        }
-    }
+    protected override void BeginProcessing() => _label = ItemLabel.FromParameter(this, Label);
 
     protected override void ProcessRecord()
     {
@@ -54,33 +42,36 @@ public sealed class MeasureGridQualityCommand : GridTsneCmdlet
             return;
         }
 
-        int item = _vectors.Count + 1;
-        int row = ReadCoordinate("Row", item);
-        int column = ReadCoordinate("Column", item);
-        float[] vector = VectorParser.ToVector(InputObject.Properties["Vector"]?.Value, out string? problem);
-        if (problem is not null)
+        // Every problem stops the command: a score over the items that happened to be readable would mislead.
+        string itemName = ItemReader.ItemName(_vectors.Count + 1, ItemReader.ReadPath(InputObject));
+        if (ItemReader.ReadCell(InputObject, itemName, "Measure-GridQuality", out ItemCell cell) is { } cellError)
         {
-            Fail("VectorNotNumbers", ErrorCategory.InvalidData, $"Item {item} ({Describe()}): its Vector {problem} Measure-GridQuality needs the feature vectors (GridCell objects carry them).");
+            Terminate(cellError);
+        }
+
+        if (ItemReader.ReadVector(InputObject, itemName, out float[] vector) is { } vectorError)
+        {
+            Terminate(vectorError);
         }
 
         if (_vectors.Count > 0 && vector.Length != _vectors[0].Length)
         {
-            Fail("VectorLengthMismatch", ErrorCategory.InvalidData, $"Item {item} ({Describe()}) has a {vector.Length}-dimensional vector; the first item's has {_vectors[0].Length}.");
+            Terminate(ItemReader.InputError(ErrorIds.VectorLengthMismatch, $"The {itemName} has a {vector.Length}-dimensional vector; the first item's has {_vectors[0].Length}.", InputObject));
         }
 
         if (Array.Exists(vector, value => !float.IsFinite(value)))
         {
-            Fail("VectorNotFinite", ErrorCategory.InvalidData, $"Item {item} ({Describe()}) has a NaN or infinite value in its vector.");
+            Terminate(ItemReader.InputError(ErrorIds.VectorNotFinite, $"The {itemName} has a NaN or infinite value in its vector.", InputObject));
         }
 
         _vectors.Add(vector);
-        _rows.Add(row);
-        _columns.Add(column);
-        _gridRows = Math.Max(_gridRows, Math.Max(row + 1, ReadOptionalCount("Rows")));
-        _gridColumns = Math.Max(_gridColumns, Math.Max(column + 1, ReadOptionalCount("Columns")));
-        if (Label is not null)
+        _rows.Add(cell.Row);
+        _columns.Add(cell.Column);
+        _gridRows = Math.Max(_gridRows, Math.Max(cell.Row + 1, cell.Rows));
+        _gridColumns = Math.Max(_gridColumns, Math.Max(cell.Column + 1, cell.Columns));
+        if (_label is not null)
         {
-            _labels.Add(EvaluateLabel());
+            _labels.Add(_label.Read(this, InputObject, itemName));
         }
     }
 
@@ -89,11 +80,11 @@ public sealed class MeasureGridQualityCommand : GridTsneCmdlet
         int count = _vectors.Count;
         if (count > GridLayoutQuality.MaxItems)
         {
-            ThrowTerminatingError(new ErrorRecord(
-                new PSArgumentException($"Measure-GridQuality compares every pair of items (O(N² log N)) and accepts at most {GridLayoutQuality.MaxItems:N0}; it got {count:N0}. Measure a sample, e.g. one region of the grid."),
-                "TooManyItems", ErrorCategory.LimitsExceeded, count));
+            Terminate(new PSArgumentException($"Measure-GridQuality compares every pair of items (O(N² log N)) and accepts at most {GridLayoutQuality.MaxItems:N0}; it got {count:N0}. Measure a sample, e.g. one region of the grid."),
+                ErrorIds.TooManyItems, ErrorCategory.LimitsExceeded, count);
         }
 
+        _label?.WarnIfPropertyUnseen(this, count, "every item counts as having the same (empty) label.");
         int dimensions = count > 0 ? _vectors[0].Length : 0;
         var matrix = new float[count * dimensions];
         for (int i = 0; i < count; i++)
@@ -108,7 +99,7 @@ public sealed class MeasureGridQualityCommand : GridTsneCmdlet
             GridLayoutScores result;
             try
             {
-                result = GridLayoutQuality.Measure(matrix, count, _rows.ToArray(), _columns.ToArray(), Label is null ? null : _labels, token);
+                result = GridLayoutQuality.Measure(matrix, count, _rows.ToArray(), _columns.ToArray(), _label is null ? null : _labels, token);
             }
             catch (ArgumentException ex)
             {
@@ -131,40 +122,4 @@ public sealed class MeasureGridQualityCommand : GridTsneCmdlet
             RandomLabelAgreement = scores.RandomLabelAgreement,
         });
     }
-
-    private int ReadCoordinate(string name, int item)
-    {
-        object? value = InputObject!.Properties[name]?.Value;
-        int coordinate = -1;
-        if (value is not null && LanguagePrimitives.TryConvertTo(value, CultureInfo.InvariantCulture, out int parsed))
-        {
-            coordinate = parsed;
-        }
-
-        if (coordinate < 0)
-        {
-            Fail("CellMissing", ErrorCategory.InvalidData, $"Item {item} ({Describe()}) has no valid {name} (a whole number ≥ 0): '{value}'.");
-        }
-
-        return coordinate;
-    }
-
-    private int ReadOptionalCount(string name)
-    {
-        object? value = InputObject!.Properties[name]?.Value;
-        return value is not null && LanguagePrimitives.TryConvertTo(value, CultureInfo.InvariantCulture, out int count) ? count : 0;
-    }
-
-    private string? EvaluateLabel()
-    {
-        object? value = Label is ScriptBlock script
-            ? script.InvokeWithContext(null, [new PSVariable("_", InputObject)]) is { Count: > 0 } results ? results[0] : null
-            : InputObject!.Properties[(string)Label!]?.Value;
-        return value is null ? null : LanguagePrimitives.ConvertTo<string>(value);
-    }
-
-    private string Describe() => InputObject!.Properties["Path"]?.Value is { } path ? $"'{path}'" : "no Path";
-
-    private void Fail(string errorId, ErrorCategory category, string message) =>
-        ThrowTerminatingError(new ErrorRecord(new PSArgumentException(message), errorId, category, InputObject));
 }

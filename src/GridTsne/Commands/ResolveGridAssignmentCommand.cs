@@ -67,22 +67,21 @@ public sealed class ResolveGridAssignmentCommand : GridTsneCmdlet
     {
         int number = _cells.Count + 1;
         string? path = Path;
+        string itemName = ItemReader.ItemName(number, path);
         if (!double.IsFinite(X) || !double.IsFinite(Y))
         {
-            ThrowTerminatingError(new ErrorRecord(
-                new PSArgumentException(string.Create(CultureInfo.InvariantCulture, $"Input item {number}{Describe(path)} has the position ({X}, {Y}); grid assignment needs finite coordinates.")),
-                "CoordinateNotFinite", ErrorCategory.InvalidData, path ?? (object)number));
+            Terminate(ItemReader.InputError(ErrorIds.CoordinateNotFinite,
+                string.Create(CultureInfo.InvariantCulture, $"The {itemName} has the position ({X}, {Y}); grid assignment needs finite coordinates."),
+                path ?? (object)number));
         }
 
         float[]? vector = null;
         if (Vector is not null)
         {
-            vector = VectorParser.ToVector(Vector, out string? problem);
+            vector = ItemReader.ToVector(Vector, out string? problem);
             if (problem is not null)
             {
-                ThrowTerminatingError(new ErrorRecord(
-                    new PSArgumentException($"The vector of input item {number}{Describe(path)} {problem}"),
-                    "VectorNotNumeric", ErrorCategory.InvalidArgument, Vector));
+                Terminate(ItemReader.VectorError(itemName, problem, Vector));
             }
         }
 
@@ -105,21 +104,21 @@ public sealed class ResolveGridAssignmentCommand : GridTsneCmdlet
             y[i] = _cells[i].Y;
         }
 
-        (int rows, int columns, int[] cellOfItem) = Solve(x, y);
+        GridAssignmentResult result = Solve(x, y);
         for (int i = 0; i < count; i++)
         {
             GridCell cell = _cells[i];
-            cell.Row = cellOfItem[i] / columns;
-            cell.Column = cellOfItem[i] % columns;
-            cell.Rows = rows;
-            cell.Columns = columns;
+            cell.Row = result.RowOf(i);
+            cell.Column = result.ColumnOf(i);
+            cell.Rows = result.Shape.Rows;
+            cell.Columns = result.Shape.Columns;
             WriteObject(cell);
         }
     }
 
-    private (int Rows, int Columns, int[] CellOfItem) Solve(double[] x, double[] y)
+    private GridAssignmentResult Solve(double[] x, double[] y)
     {
-        GridShape shape;
+        GridShape shape = default;
         try
         {
             shape = GridShape.ForCount(x.Length,
@@ -128,8 +127,7 @@ public sealed class ResolveGridAssignmentCommand : GridTsneCmdlet
         }
         catch (GridShapeException ex)
         {
-            ThrowTerminatingError(new ErrorRecord(ex, "GridTooSmall", ErrorCategory.InvalidArgument, x.Length));
-            throw; // Not reached: ThrowTerminatingError throws.
+            Terminate(ex, ErrorIds.GridTooSmall, ErrorCategory.InvalidArgument, x.Length);
         }
 
         var cost = Enum.Parse<AssignmentCost>(Cost, ignoreCase: true);
@@ -137,16 +135,15 @@ public sealed class ResolveGridAssignmentCommand : GridTsneCmdlet
         GridAssignmentResult result = RunOnWorker((messages, token) =>
         {
             string activity = string.Create(CultureInfo.InvariantCulture, $"Resolve-GridAssignment: {x.Length} points onto {shape.Rows} × {shape.Columns}");
-            var lastReport = System.Diagnostics.Stopwatch.StartNew();
+            var throttle = new ProgressThrottle();
             void Report(AssignmentProgress progress)
             {
-                // At most ten updates a second: the solver reports far more often.
-                if (lastReport.ElapsedMilliseconds < 100)
+                // The solver reports far more often than a host can show.
+                if (!throttle.IsDue())
                 {
                     return;
                 }
 
-                lastReport.Restart();
                 messages.WriteProgress(new ProgressRecord(ProgressActivityId, activity, progress.Activity)
                 {
                     PercentComplete = Math.Clamp((int)(100 * progress.Fraction), 0, 100),
@@ -166,14 +163,6 @@ public sealed class ResolveGridAssignmentCommand : GridTsneCmdlet
             return solved;
         });
 
-        var cells = new int[x.Length];
-        for (int i = 0; i < cells.Length; i++)
-        {
-            cells[i] = result.Cells[i];
-        }
-
-        return (shape.Rows, shape.Columns, cells);
+        return result;
     }
-
-    private static string Describe(string? path) => path is null ? string.Empty : $" ('{path}')";
 }

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Management.Automation;
 
 namespace GridTsne.Infrastructure;
@@ -71,6 +73,22 @@ public abstract class GridTsneCmdlet : PSCmdlet, IDisposable
             work(messages, token);
             return true;
         });
+
+    /// <summary>
+    /// The one way a GridTsne cmdlet stops with an error: ThrowTerminatingError, marked so that the compiler
+    /// knows the code after it is not reached. Use <see cref="ErrorIds"/> for <paramref name="errorId"/>.
+    /// </summary>
+    [DoesNotReturn]
+    internal void Terminate(Exception exception, string errorId, ErrorCategory category, object? target) =>
+        Terminate(new ErrorRecord(exception, errorId, category, target));
+
+    /// <summary>Stops the cmdlet with a prepared ErrorRecord; see the overload above.</summary>
+    [DoesNotReturn]
+    internal void Terminate(ErrorRecord error)
+    {
+        ThrowTerminatingError(error);
+        throw new UnreachableException();
+    }
 
     /// <summary>Resolves -Path or -LiteralPath values to file-system paths; see <see cref="ProviderPaths"/>.</summary>
     protected IReadOnlyList<string> ResolveInputPaths(IEnumerable<string> paths, bool literal) =>

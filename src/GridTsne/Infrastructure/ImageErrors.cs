@@ -3,7 +3,7 @@ using GridTsne.Engine.Imaging;
 
 namespace GridTsne.Infrastructure;
 
-/// <summary>Stable ErrorIds and categories for photos that cannot be read, shared by every cmdlet that decodes.</summary>
+/// <summary>The ErrorIds (<see cref="ErrorIds"/>) and categories for photos that cannot be read, shared by every cmdlet that decodes.</summary>
 public static class ImageErrors
 {
     public static ErrorRecord ToErrorRecord(ImageLoadException exception) =>
@@ -11,14 +11,14 @@ public static class ImageErrors
 
     public static string ErrorId(ImageLoadFailure failure) => failure switch
     {
-        ImageLoadFailure.NotFound => "ImageNotFound",
-        ImageLoadFailure.IsDirectory => "ImagePathIsDirectory",
-        ImageLoadFailure.AccessDenied => "ImageUnreadable",
-        ImageLoadFailure.Empty => "ImageEmpty",
-        ImageLoadFailure.UnknownFormat => "ImageFormatUnknown",
-        ImageLoadFailure.Corrupt => "ImageCorrupt",
-        ImageLoadFailure.TooLarge => "ImageTooLarge",
-        _ => "ImageUnreadable",
+        ImageLoadFailure.NotFound => ErrorIds.ImageNotFound,
+        ImageLoadFailure.IsDirectory => ErrorIds.ImagePathIsDirectory,
+        ImageLoadFailure.AccessDenied => ErrorIds.ImageUnreadable,
+        ImageLoadFailure.Empty => ErrorIds.ImageEmpty,
+        ImageLoadFailure.UnknownFormat => ErrorIds.ImageFormatUnknown,
+        ImageLoadFailure.Corrupt => ErrorIds.ImageCorrupt,
+        ImageLoadFailure.TooLarge => ErrorIds.ImageTooLarge,
+        _ => ErrorIds.ImageUnreadable,
     };
 
     private static ErrorCategory Category(ImageLoadFailure failure) => failure switch

@@ -7,13 +7,13 @@ namespace GridTsne.Infrastructure;
 /// Turns -Path (wildcards) and -LiteralPath values into file-system paths through the session's providers,
 /// relative to the current PowerShell location rather than the process directory, as platyPS's PathUtils does.
 /// </summary>
-public static class ProviderPaths
+internal static class ProviderPaths
 {
     /// <summary>
     /// Resolves input paths. Each value that is not on the file system, or matches no item, gets a
     /// non-terminating error and is skipped; the others come back in order.
     /// </summary>
-    public static IReadOnlyList<string> ResolveExisting(PSCmdlet cmdlet, IEnumerable<string> paths, bool literal)
+    public static IReadOnlyList<string> ResolveExisting(GridTsneCmdlet cmdlet, IEnumerable<string> paths, bool literal)
     {
         var resolved = new List<string>();
         foreach (string path in paths)
@@ -39,11 +39,11 @@ public static class ProviderPaths
             }
             catch (ItemNotFoundException ex)
             {
-                cmdlet.WriteError(new ErrorRecord(ex, "PathNotFound", ErrorCategory.ObjectNotFound, path));
+                cmdlet.WriteError(new ErrorRecord(ex, ErrorIds.PathNotFound, ErrorCategory.ObjectNotFound, path));
             }
             catch (Exception ex) when (ex is ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or PSArgumentException or NotSupportedException)
             {
-                cmdlet.WriteError(new ErrorRecord(ex, "PathNotResolved", ErrorCategory.InvalidArgument, path));
+                cmdlet.WriteError(new ErrorRecord(ex, ErrorIds.PathNotResolved, ErrorCategory.InvalidArgument, path));
             }
         }
 
@@ -51,18 +51,18 @@ public static class ProviderPaths
     }
 
     /// <summary>Resolves an output file path, which need not exist yet; it must be on the file system.</summary>
-    public static string ResolveOutput(PSCmdlet cmdlet, string path)
+    public static string ResolveOutput(GridTsneCmdlet cmdlet, string path)
     {
         string providerPath = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out ProviderInfo provider, out _);
         if (provider.ImplementingType != typeof(FileSystemProvider))
         {
-            cmdlet.ThrowTerminatingError(NotFileSystemError(path, provider));
+            cmdlet.Terminate(NotFileSystemError(path, provider));
         }
 
         return providerPath;
     }
 
-    private static bool RequireFileSystem(PSCmdlet cmdlet, string path, ProviderInfo provider)
+    private static bool RequireFileSystem(GridTsneCmdlet cmdlet, string path, ProviderInfo provider)
     {
         if (provider.ImplementingType == typeof(FileSystemProvider))
         {
@@ -75,5 +75,5 @@ public static class ProviderPaths
 
     private static ErrorRecord NotFileSystemError(string path, ProviderInfo provider) =>
         new(new PSArgumentException($"The path '{path}' is on the {provider.Name} provider; GridTsne reads and writes only file-system paths."),
-            "PathNotFileSystem", ErrorCategory.InvalidArgument, path);
+            ErrorIds.PathNotFileSystem, ErrorCategory.InvalidArgument, path);
 }
