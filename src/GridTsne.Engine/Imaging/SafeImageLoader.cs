@@ -117,7 +117,7 @@ public static class SafeImageLoader
             Image<Rgb24>? result = null;
             if (format is JpegFormat && options.ScaledJpegDecoding)
             {
-                result = ScaledJpegDecoder.TryDecode(path, content.Span, minimumStoredSize, configuration, cancellationToken);
+                result = ScaledJpegDecoder.TryDecode(path, content.Span, new Size(info.Width, info.Height), minimumStoredSize, configuration, cancellationToken);
                 if (result is not null)
                 {
                     // ImageSharp's AutoOrient reads the orientation from the image's EXIF profile, as Identify found it.

@@ -42,15 +42,21 @@ internal static class ScaledJpegDecoder
     }
 
     /// <summary>
-    /// Decodes <paramref name="content"/> (in stored orientation, not yet rotated) at least as large as
-    /// <paramref name="minimum"/>. Null when no DCT scale is small enough to help (ImageSharp then decodes at
+    /// Decodes <paramref name="content"/> (in stored orientation, not yet rotated, <paramref name="storedSize"/>
+    /// as its header says) at least as large as <paramref name="minimum"/>. Null when no DCT scale is small enough to help (ImageSharp then decodes at
     /// full size, as before) or libjpeg-turbo does not support the encoding, so that the caller can try
     /// ImageSharp; data that fails part-way is damaged and is refused. The decode is not interruptible, but
     /// it is bounded: the caller checked the pixel count and the number of scans.
     /// </summary>
-    public static Image<Rgb24>? TryDecode(string path, ReadOnlySpan<byte> content, Size minimum, Configuration configuration,
+    public static Image<Rgb24>? TryDecode(string path, ReadOnlySpan<byte> content, Size storedSize, Size minimum, Configuration configuration,
         CancellationToken cancellationToken)
     {
+        // Half the size (rounded up, as libjpeg-turbo does) must still cover the request; if not, no codec is made.
+        if (minimum.Width <= 0 || minimum.Height <= 0 || (storedSize.Width + 1) / 2 < minimum.Width || (storedSize.Height + 1) / 2 < minimum.Height)
+        {
+            return null;
+        }
+
         using SKData data = SKData.CreateCopy(content);
         using SKCodec? codec = SKCodec.Create(data);
         if (codec is null || codec.EncodedFormat != SKEncodedImageFormat.Jpeg)
