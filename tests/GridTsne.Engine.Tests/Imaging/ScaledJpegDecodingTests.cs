@@ -98,6 +98,26 @@ public sealed class ScaledJpegDecodingTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(3, null)] // YCbCr
+    [InlineData(4, 0)] // Adobe CMYK
+    [InlineData(4, 2)] // Adobe YCCK
+    public void Colour_JPEGs_decode_scaled_to_the_colours_ImageSharp_gives_them(int components, int? adobeTransform)
+    {
+        string path = _photos.Bytes("colour.jpg", HandMadeJpeg.Progressive(1024, 768, acScans: 1, components: components, adobeTransform: adobeTransform));
+
+        using Image<Rgb24> scaled = SafeImageLoader.Load(path, new Size(224, 224), null, out _);
+        using Image<Rgb24> full = SafeImageLoader.Load(path, ImageSharpOnly);
+
+        Assert.Equal((512, 384), (scaled.Width, scaled.Height));
+        TestPhotos.AssertColor(full[500, 300], scaled[250, 150], tolerance: 2);
+        TestPhotos.AssertColor(full[10, 10], scaled[5, 5], tolerance: 2);
+        // Every component is 128: YCbCr is mid grey; inverted Adobe CMYK (and YCCK, whose Y, Cb, Cr of 128 are
+        // C, M, Y of 128) darkens it by K: 128 * 128 / 255 = 64.
+        byte grey = components == 3 ? (byte)128 : (byte)64;
+        TestPhotos.AssertColor(new Rgb24(grey, grey, grey), scaled[250, 150], tolerance: 1);
+    }
+
     [Fact]
     public void A_full_size_request_and_the_ImageSharp_option_decode_exactly_as_ImageSharp_does()
     {
