@@ -28,8 +28,9 @@ public static class DecoderWarmUp
         int round = 0;
         for (; round < Rounds && !token.IsCancellationRequested; round++)
         {
+            // The token is checked between rounds only: a round is short, and stopping must not throw.
             using Image<Rgb24> photo = preprocessor.Decode("warm-up.jpg", jpegs[round % jpegs.Length], forTensor: true, thumbnailSize,
-                ImageDecodeOptions.Default, out Size fullSize, token);
+                ImageDecodeOptions.Default, out Size fullSize, CancellationToken.None);
             if (thumbnailSize > 0)
             {
                 Thumbnail.Create(photo, thumbnailSize, fullSize);
