@@ -42,6 +42,10 @@ param(
 
     [switch] $SkipPesterTests,
 
+    # Build: the folder with models.json where the built-in models are verified and restored; models/ by
+    # default. The tests point it at a copy, so that they never touch the checkout's models.
+    [string] $ModelsPath,
+
     # Package: the project's home page, written into the packaged manifest as PSData.ProjectUri. By default
     # the https address of the git remote 'origin', when there is one.
     [uri] $ProjectUri
@@ -52,7 +56,7 @@ Set-StrictMode -Version Latest
 
 $Root = $PSScriptRoot
 $OutDir = Join-Path $Root 'out'
-$ModelsDir = Join-Path $Root 'models'
+$ModelsDir = if ($ModelsPath) { (Resolve-Path -LiteralPath $ModelsPath).ProviderPath } else { Join-Path $Root 'models' }
 $PesterVersion = '5.7.1'
 $Manifest = Import-PowerShellDataFile (Join-Path $Root 'GridTsne.psd1')
 # The pwsh executable for child processes (the dotnet global tool's process is 'dotnet', not pwsh).
@@ -278,9 +282,10 @@ function Invoke-Package {
     Copy-Licenses (New-Item -ItemType Directory -Force -Path (Join-Path $target 'licenses'))
     Copy-Item -LiteralPath (Join-Path $Root 'bin') -Destination $target -Recurse
     Copy-Item -LiteralPath (Join-Path $Root 'en-US') -Destination $target -Recurse
-    # Native libraries for the desktop platforms only (ONNX Runtime 1.31 publishes no osx-x64 build; SkiaSharp's
-    # macOS library is universal, under runtimes/osx).
-    $keep = 'linux-x64', 'win-x64', 'osx-arm64', 'osx'
+    # Native ONNX Runtime and SkiaSharp for the platforms in GridTsne.csproj's ModuleNativeRids, the one list of them; a
+    # runtimes folder that an earlier build with another list left in bin/ stays out.
+    $project = [xml](Get-Content -Raw (Join-Path $Root 'src/GridTsne/GridTsne.csproj'))
+    $keep = @($project.Project.PropertyGroup.ModuleNativeRids) -split ';' | Where-Object { $_ }
     Get-ChildItem -LiteralPath (Join-Path $target 'bin/deps/runtimes') -Directory |
         Where-Object Name -NotIn $keep | Remove-Item -Recurse -Force
     Get-ChildItem -LiteralPath $target -Recurse -Filter '*.pdb' | Remove-Item -Force

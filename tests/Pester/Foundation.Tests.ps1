@@ -4,10 +4,9 @@ BeforeAll {
     $script:manifest = Get-GridTsneManifestPath
     $script:repositoryRoot = Split-Path $manifest
     $script:photo = (Get-ChildItem (Join-Path $repositoryRoot 'samples/photos') -Filter 'Bus__*' | Select-Object -First 1).FullName
-    $nugetRoot = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
-    $script:otherMathNet = Join-Path $nugetRoot 'mathnet.numerics/4.15.0/lib/netstandard2.0/MathNet.Numerics.dll'
-    $script:otherSkia = Join-Path $nugetRoot 'skiasharp/2.88.9/lib/net6.0/SkiaSharp.dll'
-    $script:otherSkiaNative = Join-Path $nugetRoot 'skiasharp.nativeassets.linux.nodependencies/2.88.9/runtimes/linux-x64/native/libSkiaSharp.so'
+    $script:otherMathNet = Join-Path (Get-NuGetPackageRoot) 'mathnet.numerics/4.15.0/lib/netstandard2.0/MathNet.Numerics.dll'
+    $script:otherSkia = Join-Path (Get-NuGetPackageRoot) 'skiasharp/2.88.9/lib/net6.0/SkiaSharp.dll'
+    $script:otherSkiaNative = Join-Path (Get-NuGetPackageRoot) 'skiasharp.nativeassets.linux.nodependencies/2.88.9/runtimes/linux-x64/native/libSkiaSharp.so'
 }
 
 Describe 'Import in a fresh pwsh' {
@@ -91,35 +90,51 @@ Import-Module '$manifest'
 }
 
 Describe 'Built-in model restore' {
+    # Always on copies: the checkout's models/ is never touched.
     BeforeAll {
         $script:catalog = Get-Content -Raw (Join-Path $repositoryRoot 'models/models.json') | ConvertFrom-Json
-        $script:model = Join-Path $repositoryRoot "models/$($catalog.models[0].file)"
-        $script:backup = "$model.test-backup"
-        Copy-Item -LiteralPath $model -Destination $backup
+        $script:modelFile = $catalog.models[0].file
+        $script:original = Join-Path $repositoryRoot "models/$modelFile"
+        $script:originalHash = (Get-FileHash -LiteralPath $original -Algorithm SHA256).Hash
     }
 
     AfterAll {
-        # Whatever happened, leave the repository's model as it was.
-        Move-Item -LiteralPath $backup -Destination $model -Force
+        (Get-FileHash -LiteralPath $original -Algorithm SHA256).Hash | Should -Be $originalHash -Because "the checkout's model must be left as it was"
     }
 
     It 'refuses a corrupted model at run time with a clear error' {
-        $bytes = [System.IO.File]::ReadAllBytes($backup)
+        # A module folder of its own: the manifest, the built binaries (linked where the system allows) and
+        # models/ with a corrupted copy of the model. The module finds its models beside bin/.
+        $module = Join-Path $TestDrive 'module'
+        New-Item -ItemType Directory -Path (Join-Path $module 'models') | Out-Null
+        Copy-Item -LiteralPath $manifest -Destination $module
+        if ($IsWindows) {
+            Copy-Item -LiteralPath (Join-Path $repositoryRoot 'bin') -Destination $module -Recurse
+        } else {
+            New-Item -ItemType SymbolicLink -Path (Join-Path $module 'bin') -Target (Join-Path $repositoryRoot 'bin') | Out-Null
+        }
+        Copy-Item -LiteralPath (Join-Path $repositoryRoot 'models/models.json') -Destination (Join-Path $module 'models')
+        $bytes = [System.IO.File]::ReadAllBytes($original)
         $bytes[$bytes.Length - 1000] = $bytes[$bytes.Length - 1000] -bxor 0xFF
-        [System.IO.File]::WriteAllBytes($model, $bytes)
+        [System.IO.File]::WriteAllBytes((Join-Path $module "models/$modelFile"), $bytes)
+
         $run = Invoke-ChildPwsh @"
-Import-Module '$manifest'
+Import-Module '$(Join-Path $module 'GridTsne.psd1')'
 try { Get-ImageEmbedding -LiteralPath '$photo' -ErrorAction Stop; 'embedded' } catch { "error: `$(`$_.FullyQualifiedErrorId): `$(`$_.Exception.Message)" }
 "@
         ($run.Output -join "`n") | Should -Not -Match 'embedded'
+        ($run.Output -join "`n") | Should -Match 'ModelHashMismatch'
         ($run.Output -join "`n") | Should -Match 'SHA-256'
     }
 
     It 'detects a corrupted model and restores it on the next build' {
-        [System.IO.File]::WriteAllBytes($model, [byte[]](1..100))
+        $models = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'models')
+        Copy-Item -LiteralPath (Join-Path $repositoryRoot 'models/models.json') -Destination $models
+        $copy = Join-Path $models $modelFile
+        [System.IO.File]::WriteAllBytes($copy, [byte[]](1..100))
         $pwsh = (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source
-        $output = & $pwsh -NoProfile -NonInteractive -File (Join-Path $repositoryRoot 'build.ps1') Build 2>&1
+        $output = & $pwsh -NoProfile -NonInteractive -File (Join-Path $repositoryRoot 'build.ps1') Build -ModelsPath $models 2>&1
         $LASTEXITCODE | Should -Be 0 -Because ($output -join "`n")
-        (Get-FileHash -LiteralPath $model -Algorithm SHA256).Hash | Should -Be $catalog.models[0].sha256.ToUpperInvariant()
+        (Get-FileHash -LiteralPath $copy -Algorithm SHA256).Hash | Should -Be $catalog.models[0].sha256.ToUpperInvariant()
     }
 }

@@ -42,10 +42,10 @@ Describe 'Package' {
         }
     }
 
-    It 'holds native ONNX Runtime and SkiaSharp for the desktop platforms only' {
+    It 'holds native ONNX Runtime and SkiaSharp for the platforms of GridTsne.csproj only' {
         $rids = Get-ChildItem (Join-Path $package 'bin/deps/runtimes') -Directory | ForEach-Object Name | Sort-Object
         # SkiaSharp's macOS library is universal (x64 and arm64), under runtimes/osx.
-        $rids | Should -Be @('linux-x64', 'osx', 'osx-arm64', 'win-x64')
+        $rids | Should -Be @('linux-arm64', 'linux-x64', 'osx', 'osx-arm64', 'win-arm64', 'win-x64')
         $natives = Get-ChildItem (Join-Path $package 'bin/deps/runtimes') -Recurse -File | ForEach-Object { '{0}/{1}' -f $_.Directory.Parent.Name, $_.Name }
         $natives | Should -Contain 'linux-x64/libSkiaSharp.so'
         $natives | Should -Contain 'win-x64/libSkiaSharp.dll'

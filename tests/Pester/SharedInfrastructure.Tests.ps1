@@ -61,6 +61,15 @@ Describe 'The ErrorId vocabulary' {
         Get-ErrorId { New-PlacedItems | Measure-GridQuality -Label ' ' } | Should -Be 'LabelInvalid'
     }
 
+    It 'gives two items in one cell the same ErrorId in every cmdlet' {
+        $pair = @(
+            [pscustomobject]@{ Path = 'a.jpg'; Row = 1; Column = 2; Vector = [float[]](1, 2) }
+            [pscustomobject]@{ Path = 'b.jpg'; Row = 1; Column = 2; Vector = [float[]](2, 1) }
+        )
+        Get-ErrorId { $pair | Measure-GridQuality } | Should -Be 'DuplicateCell'
+        Get-ErrorId { $pair | Export-PhotoGrid (Join-Path $TestDrive 'pair.png') } | Should -Be 'DuplicateCell'
+    }
+
     It 'gives an item without Row or with a bad Column the same ErrorIds in every cmdlet' {
         $noRow = [pscustomobject]@{ Path = 'a.jpg'; Column = 0; Vector = [float[]](1, 2) }
         $badColumn = [pscustomobject]@{ Path = 'b.jpg'; Row = 0; Column = 'x'; Vector = [float[]](1, 2) }

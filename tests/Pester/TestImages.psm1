@@ -163,7 +163,8 @@ function Stop-RunningPipeline {
     <#
     Runs a script in a new PowerShell of this process with the module imported, waits until -Until holds for
     it (by default: its first progress record), then stops it as Ctrl+C does. Tells whether it was still
-    running when stopped, how long Stop() took, the state it ended in and how much output it had written.
+    running when stopped, whether the stop finished within the (generous) timeout, the state it ended in and
+    how much output it had written. How fast a stop is belongs to bench/, not to a test.
     #>
     param(
         [Parameter(Mandatory)] [scriptblock] $Script,
@@ -181,12 +182,12 @@ function Stop-RunningPipeline {
             Start-Sleep -Milliseconds 10
         }
         $wasRunning = -not $running.IsCompleted
-        $clock = [Diagnostics.Stopwatch]::StartNew()
-        $shell.Stop()
-        $clock.Stop()
+        $stopping = $shell.BeginStop($null, $null)
+        $stopped = $stopping.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds($TimeoutSeconds))
+        if ($stopped) { $shell.EndStop($stopping) }
         [pscustomobject]@{
             WasRunning  = $wasRunning
-            StopSeconds = $clock.Elapsed.TotalSeconds
+            Stopped     = $stopped
             State       = $shell.InvocationStateInfo.State
             OutputCount = $output.Count
         }
@@ -196,7 +197,14 @@ function Stop-RunningPipeline {
     }
 }
 
+function Get-NuGetPackageRoot {
+    <# The NuGet global-packages folder, asked of dotnet as build.ps1 does (it honours NUGET_PACKAGES and NuGet.Config). #>
+    $line = & dotnet nuget locals global-packages --list
+    if ($LASTEXITCODE -ne 0) { throw 'dotnet nuget locals failed.' }
+    ($line -replace '^global-packages:\s*', '').Trim()
+}
+
 $script:ModuleManifest = Join-Path $repositoryRoot 'GridTsne.psd1'
 function Get-GridTsneManifestPath { $script:ModuleManifest }
 
-Export-ModuleMember -Function New-TestImage, New-RotatedTestImage, Get-TestImagePixel, Get-TestImageSize, Get-TestImageFormat, Get-TestImageColorCount, Invoke-ChildPwsh, Stop-RunningPipeline, Get-GridTsneManifestPath
+Export-ModuleMember -Function New-TestImage, New-RotatedTestImage, Get-TestImagePixel, Get-TestImageSize, Get-TestImageFormat, Get-TestImageColorCount, Invoke-ChildPwsh, Stop-RunningPipeline, Get-NuGetPackageRoot, Get-GridTsneManifestPath

@@ -16,13 +16,13 @@ internal readonly record struct CellLattice(GridShape Shape, double OriginX, dou
 
     public int CellCount => Shape.CellCount;
 
-    public double CentreX(int column) => OriginX + (column * SpacingX);
+    public double CenterX(int column) => OriginX + (column * SpacingX);
 
-    public double CentreY(int row) => OriginY + (row * SpacingY);
+    public double CenterY(int row) => OriginY + (row * SpacingY);
 
-    public double CellX(int cell) => CentreX(cell % Shape.Columns);
+    public double CellX(int cell) => CenterX(cell % Shape.Columns);
 
-    public double CellY(int cell) => CentreY(cell / Shape.Columns);
+    public double CellY(int cell) => CenterY(cell / Shape.Columns);
 
     /// <summary>A cost scale: the cost between opposite corners.</summary>
     public double Extent => Math.Max((Columns - 1) * SpacingX, (Rows - 1) * SpacingY) + 1;

@@ -38,8 +38,8 @@ public static class GridAssigner
         }
 
         var stopwatch = Stopwatch.StartNew();
-        double[] scaledX = GridScaling.ToCellCentres(x, shape.Columns, "X");
-        double[] scaledY = GridScaling.ToCellCentres(y, shape.Rows, "Y");
+        double[] scaledX = GridScaling.ToCellCenters(x, shape.Columns, "X");
+        double[] scaledY = GridScaling.ToCellCenters(y, shape.Rows, "Y");
         AssignmentMethod used = method switch
         {
             AssignmentMethod.Auto => n <= AutoDensePoints ? AssignmentMethod.Dense : AssignmentMethod.Sparse,

@@ -36,11 +36,11 @@ internal readonly struct SquaredEuclideanCost : IGridCost
     {
         // The prices are at most A + gx·t + hx·t² + gy·s + hy·s² + emax (t, s: offsets from the block centre), so
         // the reduced cost is at least a separable quadratic in t and s, minimised on each axis over the block.
-        double model = MinOverAxis(px - block.CentreColumn, block.LowColumn, block.HighColumn, block.SlopeColumn, block.CurvatureColumn)
-            + MinOverAxis(py - block.CentreRow, block.LowRow, block.HighRow, block.SlopeRow, block.CurvatureRow)
+        double model = MinOverAxis(px - block.CenterColumn, block.LowColumn, block.HighColumn, block.SlopeColumn, block.CurvatureColumn)
+            + MinOverAxis(py - block.CenterRow, block.LowRow, block.HighRow, block.SlopeRow, block.CurvatureRow)
             - block.Offset - block.MaxResidual;
-        double dx = Math.Max(0, Math.Max(block.CentreColumn + block.LowColumn - px, px - block.CentreColumn - block.HighColumn));
-        double dy = Math.Max(0, Math.Max(block.CentreRow + block.LowRow - py, py - block.CentreRow - block.HighRow));
+        double dx = Math.Max(0, Math.Max(block.CenterColumn + block.LowColumn - px, px - block.CenterColumn - block.HighColumn));
+        double dy = Math.Max(0, Math.Max(block.CenterRow + block.LowRow - py, py - block.CenterRow - block.HighRow));
         double box = Of(dx, dy) - block.MaxPrice;
         return Math.Max(model, box);
     }
@@ -73,8 +73,8 @@ internal readonly struct EuclideanCost : IGridCost
 
     public static double LowerBound(double px, double py, in PriceBlock block)
     {
-        double dx = Math.Max(0, Math.Max(block.CentreColumn + block.LowColumn - px, px - block.CentreColumn - block.HighColumn));
-        double dy = Math.Max(0, Math.Max(block.CentreRow + block.LowRow - py, py - block.CentreRow - block.HighRow));
+        double dx = Math.Max(0, Math.Max(block.CenterColumn + block.LowColumn - px, px - block.CenterColumn - block.HighColumn));
+        double dy = Math.Max(0, Math.Max(block.CenterRow + block.LowRow - py, py - block.CenterRow - block.HighRow));
         double box = Of(dx, dy) - block.MaxPrice;
 
         // |p − q| ≥ −g·(p − q) when |g| ≤ 1, which cancels the linear part of the price model: tight far from
@@ -88,7 +88,7 @@ internal readonly struct EuclideanCost : IGridCost
 
         double quadratic = MaxOverAxis(block.LowColumn, block.HighColumn, block.CurvatureColumn)
             + MaxOverAxis(block.LowRow, block.HighRow, block.CurvatureRow);
-        double directional = -((gx * (px - block.CentreColumn)) + (gy * (py - block.CentreRow)))
+        double directional = -((gx * (px - block.CenterColumn)) + (gy * (py - block.CenterRow)))
             - block.Offset - quadratic - block.MaxResidual;
         return Math.Max(box, directional);
     }

@@ -8,7 +8,7 @@ public static class GridScaling
     /// are equal they go to the middle. Rejects NaN and infinities, naming the first offending item.
     /// </summary>
     /// <exception cref="NonFinitePointException">A value is NaN or infinite.</exception>
-    public static double[] ToCellCentres(IReadOnlyList<double> values, int cells, string axis)
+    public static double[] ToCellCenters(IReadOnlyList<double> values, int cells, string axis)
     {
         ArgumentNullException.ThrowIfNull(values);
         double min = double.PositiveInfinity, max = double.NegativeInfinity;

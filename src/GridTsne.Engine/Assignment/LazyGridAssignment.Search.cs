@@ -29,7 +29,7 @@ internal sealed partial class LazyGridAssignment<TCost>
         NextStamp();
         _settledCount = 0;
         _masked.Clear();
-        _heapCount = 0;
+        _queue.Clear();
         bool spareReached = false, spareSettled = false;
         double spareDistance = double.PositiveInfinity;
         int spareFrom = -1;
@@ -38,7 +38,7 @@ internal sealed partial class LazyGridAssignment<TCost>
         long pops = 0;
         while (sink < 0)
         {
-            if (_heapCount == 0)
+            if (_queue.Count == 0)
             {
                 throw new InvalidOperationException("No augmenting path exists: the grid has fewer cells than points.");
             }
@@ -48,9 +48,9 @@ internal sealed partial class LazyGridAssignment<TCost>
                 _token.ThrowIfCancellationRequested();
             }
 
-            double key = _heapKey[0];
-            int item = _heapItem[0];
-            Pop();
+            double key = _queue.MinKey;
+            int item = _queue.MinItem;
+            _queue.Pop();
             if (item >= 0)
             {
                 int j = item;
@@ -76,7 +76,7 @@ internal sealed partial class LazyGridAssignment<TCost>
                         spareReached = true;
                         spareDistance = viaSpare;
                         spareFrom = j;
-                        Push(viaSpare, SpareNodeEntry);
+                        _queue.Push(viaSpare, SpareNodeEntry);
                     }
                 }
                 else
@@ -145,11 +145,11 @@ internal sealed partial class LazyGridAssignment<TCost>
         {
             int e = (block * BlockSize) + (cursor % BlockSize);
             double bound = rowDistance + _blockBound[e] - dual;
-            if (bound > current && _heapCount > 0 && bound > _heapKey[0])
+            if (bound > current && _queue.Count > 0 && bound > _queue.MinKey)
             {
                 _cursor[row] = cursor;
                 _cursorBlock[row] = block;
-                Push(bound, RowEntryBase - row);
+                _queue.Push(bound, RowEntryBase - row);
                 return -1;
             }
 
@@ -173,7 +173,7 @@ internal sealed partial class LazyGridAssignment<TCost>
         _cursorBlock[row] = block;
         if (_coverage[row] < double.PositiveInfinity)
         {
-            Push(rowDistance + Math.Max(0.0, _coverage[row] - dual), RowEntryBase - row);
+            _queue.Push(rowDistance + Math.Max(0.0, _coverage[row] - dual), RowEntryBase - row);
         }
 
         return -1;
@@ -195,7 +195,7 @@ internal sealed partial class LazyGridAssignment<TCost>
             return true;
         }
 
-        Push(candidate, j);
+        _queue.Push(candidate, j);
         return false;
     }
 
@@ -203,7 +203,7 @@ internal sealed partial class LazyGridAssignment<TCost>
     {
         if (_spareCandidates!.ArgMax() >= 0)
         {
-            Push(spareDistance + Math.Max(0.0, -_spareDual - _spareCandidates.Max), SpareStreamEntry);
+            _queue.Push(spareDistance + Math.Max(0.0, -_spareDual - _spareCandidates.Max), SpareStreamEntry);
         }
     }
 

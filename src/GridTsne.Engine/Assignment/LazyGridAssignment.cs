@@ -1,3 +1,5 @@
+using GridTsne.Engine.Collections;
+
 namespace GridTsne.Engine.Assignment;
 
 /// <summary>
@@ -65,9 +67,7 @@ internal sealed partial class LazyGridAssignment<TCost>
     private readonly MaxTree? _spareCandidates;
     private double _spareDual;
 
-    private double[] _heapKey = new double[1024];
-    private int[] _heapItem = new int[1024];
-    private int _heapCount;
+    private readonly MinHeap _queue = new();
 
     /// <param name="index">Price index over <see cref="ColumnDual"/>, rebuilt by the caller as prices fall.</param>
     /// <param name="tolerance">Rounding allowance for reduced costs.</param>
@@ -453,69 +453,5 @@ internal sealed partial class LazyGridAssignment<TCost>
         }
 
         return block;
-    }
-
-    private void Push(double key, int item)
-    {
-        if (_heapCount == _heapKey.Length)
-        {
-            Array.Resize(ref _heapKey, _heapKey.Length * 2);
-            Array.Resize(ref _heapItem, _heapItem.Length * 2);
-        }
-
-        int at = _heapCount++;
-        while (at > 0)
-        {
-            int parent = (at - 1) >> 1;
-            if (_heapKey[parent] <= key)
-            {
-                break;
-            }
-
-            _heapKey[at] = _heapKey[parent];
-            _heapItem[at] = _heapItem[parent];
-            at = parent;
-        }
-
-        _heapKey[at] = key;
-        _heapItem[at] = item;
-    }
-
-    private void Pop()
-    {
-        int last = --_heapCount;
-        if (last == 0)
-        {
-            return;
-        }
-
-        double key = _heapKey[last];
-        int item = _heapItem[last];
-        int at = 0;
-        while (true)
-        {
-            int child = (2 * at) + 1;
-            if (child >= last)
-            {
-                break;
-            }
-
-            if (child + 1 < last && _heapKey[child + 1] < _heapKey[child])
-            {
-                child++;
-            }
-
-            if (_heapKey[child] >= key)
-            {
-                break;
-            }
-
-            _heapKey[at] = _heapKey[child];
-            _heapItem[at] = _heapItem[child];
-            at = child;
-        }
-
-        _heapKey[at] = key;
-        _heapItem[at] = item;
     }
 }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using GridTsne.Engine.Collections;
 
 namespace GridTsne.Engine.Assignment;
 
@@ -9,8 +10,8 @@ namespace GridTsne.Engine.Assignment;
 /// </summary>
 internal struct PriceBlock
 {
-    public double CentreColumn;
-    public double CentreRow;
+    public double CenterColumn;
+    public double CenterRow;
 
     /// <summary>Offsets of the first and last cell centres from the centre (LowColumn ≤ 0 ≤ HighColumn).</summary>
     public double LowColumn;
@@ -94,7 +95,7 @@ internal sealed class PriceIndex<TCost>
         Span<int> stackBlock = stackalloc int[MaxStack];
         Span<double> stackBound = stackalloc double[MaxStack];
         int depth = 0;
-        int found = 0;
+        var found = new SmallestKeysHeap<double>(values[..k], cells[..k]);
         stackLevel[0] = _topLevel;
         stackBlock[0] = 0;
         stackBound[0] = double.NegativeInfinity;
@@ -107,7 +108,7 @@ internal sealed class PriceIndex<TCost>
             depth--;
             int level = stackLevel[depth];
             int block = stackBlock[depth];
-            double bound = found == k ? values[0] : threshold;
+            double bound = Math.Min(found.Bound, threshold);
             if (stackBound[depth] >= bound + pruneOffset)
             {
                 continue;
@@ -117,7 +118,7 @@ internal sealed class PriceIndex<TCost>
             int bx = block % across, by = block / across;
             if (level == LeafLevel)
             {
-                found = ScanLeaf(px, py, bx, by, k, threshold, found, values, cells);
+                ScanLeaf(px, py, bx, by, threshold, ref found);
                 continue;
             }
 
@@ -160,8 +161,8 @@ internal sealed class PriceIndex<TCost>
             }
         }
 
-        SortHeap(found, values, cells);
-        return found;
+        found.SortAscending();
+        return found.Size;
     }
 
     private static Vector<double> CreateLaneOffsets()
@@ -178,7 +179,8 @@ internal sealed class PriceIndex<TCost>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int BlocksAcross(int cells, int level) => ((cells - 1) >> level) + 1;
 
-    private int ScanLeaf(double px, double py, int bx, int by, int k, double threshold, int found, Span<double> values, Span<int> cells)
+    /// <summary>Offers the leaf's cells whose reduced cost is below the threshold and the k-th found so far.</summary>
+    private void ScanLeaf(double px, double py, int bx, int by, double threshold, ref SmallestKeysHeap<double> found)
     {
         int rowEnd = Math.Min(_rows, (by + 1) << LeafLevel);
         int columnStart = bx << LeafLevel;
@@ -187,12 +189,12 @@ internal sealed class PriceIndex<TCost>
         if (Vector<double>.Count == 1 << LeafLevel && columnEnd - columnStart == Vector<double>.Count)
         {
             // A full leaf row is one vector: evaluate four cells at once and insert only those below the bound.
-            Vector<double> dx = new Vector<double>(px - _lattice.CentreX(columnStart)) - (LaneOffsets * _lattice.SpacingX);
+            Vector<double> dx = new Vector<double>(px - _lattice.CenterX(columnStart)) - (LaneOffsets * _lattice.SpacingX);
             for (int r = by << LeafLevel; r < rowEnd; r++)
             {
                 int rowBase = (r * _columns) + columnStart;
-                Vector<double> value = TCost.Of(dx, new Vector<double>(py - _lattice.CentreY(r))) - new Vector<double>(prices, rowBase);
-                double bound = found == k ? values[0] : threshold;
+                Vector<double> value = TCost.Of(dx, new Vector<double>(py - _lattice.CenterY(r))) - new Vector<double>(prices, rowBase);
+                double bound = Math.Min(found.Bound, threshold);
                 if (!Vector.LessThanAny(value, new Vector<double>(bound)))
                 {
                     continue;
@@ -200,104 +202,29 @@ internal sealed class PriceIndex<TCost>
 
                 for (int lane = 0; lane < Vector<double>.Count; lane++)
                 {
-                    if (value[lane] < (found == k ? values[0] : threshold))
+                    if (value[lane] < Math.Min(found.Bound, threshold))
                     {
-                        found = Insert(value[lane], rowBase + lane, k, found, values, cells);
+                        found.Push(value[lane], rowBase + lane);
                     }
                 }
             }
 
-            return found;
+            return;
         }
 
         for (int r = by << LeafLevel; r < rowEnd; r++)
         {
-            double dy = py - _lattice.CentreY(r);
+            double dy = py - _lattice.CenterY(r);
             int rowBase = r * _columns;
             for (int c = columnStart; c < columnEnd; c++)
             {
-                double value = TCost.Of(px - _lattice.CentreX(c), dy) - prices[rowBase + c];
-                if (value < (found == k ? values[0] : threshold))
+                double value = TCost.Of(px - _lattice.CenterX(c), dy) - prices[rowBase + c];
+                if (value < Math.Min(found.Bound, threshold))
                 {
-                    found = Insert(value, rowBase + c, k, found, values, cells);
+                    found.Push(value, rowBase + c);
                 }
             }
         }
-
-        return found;
-    }
-
-    /// <summary>Keeps the k smallest values in a max-heap (largest at index 0).</summary>
-    private static int Insert(double value, int cell, int k, int found, Span<double> values, Span<int> cells)
-    {
-        if (found == k)
-        {
-            // Full: the new value replaces the largest, at the root.
-            SiftDownFromRoot(value, cell, found, values, cells);
-            return found;
-        }
-
-        int at = found++;
-        while (at > 0)
-        {
-            int parent = (at - 1) >> 1;
-            if (values[parent] >= value)
-            {
-                break;
-            }
-
-            values[at] = values[parent];
-            cells[at] = cells[parent];
-            at = parent;
-        }
-
-        values[at] = value;
-        cells[at] = cell;
-        return found;
-    }
-
-    /// <summary>Sorts the heap ascending (heapsort in place).</summary>
-    private static void SortHeap(int found, Span<double> values, Span<int> cells)
-    {
-        for (int end = found - 1; end > 0; end--)
-        {
-            double last = values[end];
-            int lastCell = cells[end];
-            values[end] = values[0];
-            cells[end] = cells[0];
-            SiftDownFromRoot(last, lastCell, end, values, cells);
-        }
-    }
-
-    /// <summary>Puts (value, cell) at the root of the max-heap of the first <paramref name="count"/> entries and sinks it to its place.</summary>
-    private static void SiftDownFromRoot(double value, int cell, int count, Span<double> values, Span<int> cells)
-    {
-        int at = 0;
-        while (true)
-        {
-            int child = (2 * at) + 1;
-            if (child >= count)
-            {
-                break;
-            }
-
-            if (child + 1 < count && values[child + 1] > values[child])
-            {
-                child++;
-            }
-
-            if (values[child] <= value)
-            {
-                break;
-            }
-
-            values[at] = values[child];
-            cells[at] = cells[child];
-            at = child;
-        }
-
-        values[at] = value;
-        cells[at] = cell;
     }
 
     private void BuildLevel(int level)
@@ -313,14 +240,14 @@ internal sealed class PriceIndex<TCost>
             int height = rowEnd - rowStart;
             double centreRow = (rowStart + rowEnd - 1) / 2.0;
             double spacingY = _lattice.SpacingY;
-            AxisMoments(height, spacingY, out double meanS2, out double sumS2, out double sumS2Centred);
+            AxisMoments(height, spacingY, out double meanS2, out double sumS2, out double sumS2Centered);
             for (int bx = 0; bx < across; bx++)
             {
                 int columnStart = bx * size, columnEnd = Math.Min(_columns, columnStart + size);
                 int width = columnEnd - columnStart;
                 double centreColumn = (columnStart + columnEnd - 1) / 2.0;
                 double spacingX = _lattice.SpacingX;
-                AxisMoments(width, spacingX, out double meanT2, out double sumT2, out double sumT2Centred);
+                AxisMoments(width, spacingX, out double meanT2, out double sumT2, out double sumT2Centered);
 
                 // Least squares with the regressors 1, t, t² − mean, s, s² − mean: orthogonal on a full
                 // rectangle of cells, so each coefficient is a separate projection.
@@ -346,8 +273,8 @@ internal sealed class PriceIndex<TCost>
                 double mean = sum / (width * height);
                 double slopeColumn = sumT2 > 0 ? sumT / (sumT2 * height) : 0;
                 double slopeRow = sumS2 > 0 ? sumS / (sumS2 * width) : 0;
-                double curvatureColumn = sumT2Centred > 1e-9 ? sumTT / (sumT2Centred * height) : 0;
-                double curvatureRow = sumS2Centred > 1e-9 ? sumSS / (sumS2Centred * width) : 0;
+                double curvatureColumn = sumT2Centered > 1e-9 ? sumTT / (sumT2Centered * height) : 0;
+                double curvatureRow = sumS2Centered > 1e-9 ? sumSS / (sumS2Centered * width) : 0;
                 double offset = mean - (curvatureColumn * meanT2) - (curvatureRow * meanS2);
 
                 double residual = double.NegativeInfinity;
@@ -366,8 +293,8 @@ internal sealed class PriceIndex<TCost>
 
                 blocks[(by * across) + bx] = new PriceBlock
                 {
-                    CentreColumn = _lattice.OriginX + (centreColumn * spacingX),
-                    CentreRow = _lattice.OriginY + (centreRow * spacingY),
+                    CenterColumn = _lattice.OriginX + (centreColumn * spacingX),
+                    CenterRow = _lattice.OriginY + (centreRow * spacingY),
                     LowColumn = (columnStart - centreColumn) * spacingX,
                     HighColumn = (columnEnd - 1 - centreColumn) * spacingX,
                     LowRow = (rowStart - centreRow) * spacingY,
@@ -386,7 +313,7 @@ internal sealed class PriceIndex<TCost>
     }
 
     /// <summary>For offsets t = (i − (n−1)/2)·spacing, i &lt; n: mean t², Σ t², Σ (t² − mean)².</summary>
-    private static void AxisMoments(int n, double spacing, out double meanSquare, out double sumSquare, out double sumCentredSquare)
+    private static void AxisMoments(int n, double spacing, out double meanSquare, out double sumSquare, out double sumCenteredSquare)
     {
         double centre = (n - 1) / 2.0;
         sumSquare = 0;
@@ -397,12 +324,12 @@ internal sealed class PriceIndex<TCost>
         }
 
         meanSquare = sumSquare / n;
-        sumCentredSquare = 0;
+        sumCenteredSquare = 0;
         for (int i = 0; i < n; i++)
         {
             double t = (i - centre) * spacing;
             double d = (t * t) - meanSquare;
-            sumCentredSquare += d * d;
+            sumCenteredSquare += d * d;
         }
     }
 }

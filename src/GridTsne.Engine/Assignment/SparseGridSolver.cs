@@ -1,3 +1,5 @@
+using GridTsne.Engine.Parallelism;
+
 namespace GridTsne.Engine.Assignment;
 
 /// <summary>How a sparse solve went: the solution, its proven optimality gap and the work it took.</summary>
@@ -295,10 +297,10 @@ internal static class SparseGridSolver<TCost>
         double[] fine = new double[to.CellCount];
         for (int r = 0; r < to.Rows; r++)
         {
-            Locate((to.CentreY(r) - from.OriginY) / from.SpacingY, from.Rows, out int r0, out double wr);
+            Locate((to.CenterY(r) - from.OriginY) / from.SpacingY, from.Rows, out int r0, out double wr);
             for (int c = 0; c < to.Columns; c++)
             {
-                Locate((to.CentreX(c) - from.OriginX) / from.SpacingX, from.Columns, out int c0, out double wc);
+                Locate((to.CenterX(c) - from.OriginX) / from.SpacingX, from.Columns, out int c0, out double wc);
                 int r1 = Math.Min(r0 + 1, from.Rows - 1), c1 = Math.Min(c0 + 1, from.Columns - 1);
                 double top = ((1 - wc) * coarse[(r0 * from.Columns) + c0]) + (wc * coarse[(r0 * from.Columns) + c1]);
                 double bottom = ((1 - wc) * coarse[(r1 * from.Columns) + c0]) + (wc * coarse[(r1 * from.Columns) + c1]);
@@ -386,7 +388,7 @@ internal static class SparseGridSolver<TCost>
         int[] cells, double[] values, int[] counts, CancellationToken token)
     {
         int k = LazyGridAssignment<TCost>.ExpansionSize;
-        ForRows(x.Length, token, (from, to) =>
+        new FixedParallel(Environment.ProcessorCount, token).For(x.Length, ParallelChunk, (from, to) =>
         {
             for (int i = from; i < to; i++)
             {
@@ -416,7 +418,7 @@ internal static class SparseGridSolver<TCost>
         double[] foundValue = new double[n * k];
         int[] foundCount = new int[n];
         double[] coverage = new double[n];
-        ForRows(n, token, (from, to) =>
+        new FixedParallel(Environment.ProcessorCount, token).For(n, ParallelChunk, (from, to) =>
         {
             for (int i = from; i < to; i++)
             {
@@ -449,15 +451,5 @@ internal static class SparseGridSolver<TCost>
 
             assignment.Augment(free[k]);
         }
-    }
-
-    private static void ForRows(int n, CancellationToken token, Action<int, int> body)
-    {
-        int chunks = (n + ParallelChunk - 1) / ParallelChunk;
-        Parallel.For(0, chunks, new ParallelOptions { CancellationToken = token }, chunk =>
-        {
-            int from = chunk * ParallelChunk;
-            body(from, Math.Min(n, from + ParallelChunk));
-        });
     }
 }

@@ -1,5 +1,3 @@
-using SixLabors.ImageSharp.PixelFormats;
-
 namespace GridTsne.Engine.Imaging;
 
 /// <summary>Limits and conversions applied to every decoded photo, for embedding and rendering alike.</summary>
@@ -37,6 +35,4 @@ public sealed record ImageDecodeOptions
     public static ImageDecodeOptions Default { get; } = new();
 
     private const long MetadataAllowance = 16L * 1024 * 1024;
-
-    internal Rgb24 BackgroundPixel => new(Background.R, Background.G, Background.B);
 }

@@ -17,6 +17,12 @@ internal delegate void ResampledRowHandler(int y, ReadOnlySpan<float> rgb);
 /// region's rows and columns are read, the vertical pass runs first on SIMD spans so that the scalar
 /// horizontal pass sees only output rows, and results stay float until the caller stores them.
 /// </summary>
+/// <remarks>
+/// The grid renderer has its own resampler, <see cref="Rendering.TileResampler"/>. There are two because they
+/// serve different consumers: this one feeds the model, so it must match the triangle filter the model was
+/// trained with (PIL/torchvision) and hands out float rows; that one draws tiles into the canvas, where an
+/// exact area average (box filter) is the right filter for strong reductions and writes bytes in place.
+/// </remarks>
 internal static class TriangleResampler
 {
     /// <summary>

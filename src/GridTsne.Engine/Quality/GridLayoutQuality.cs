@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using GridTsne.Engine.Parallelism;
-using GridTsne.Engine.Tsne;
 
 namespace GridTsne.Engine.Quality;
 
@@ -33,8 +32,8 @@ public static class GridLayoutQuality
     /// <summary>The p of DPQ_p that Barthel et al. recommend.</summary>
     public const int DpqExponent = 16;
 
-    private const int NearestNeighbours = 4;
-    private static readonly (int Row, int Column)[] FourNeighbourhood = [(-1, 0), (1, 0), (0, -1), (0, 1)];
+    private const int NearestNeighbors = 4;
+    private static readonly (int Row, int Column)[] FourNeighborhood = [(-1, 0), (1, 0), (0, -1), (0, 1)];
     private const int ItemsPerChunk = 32;
 
     /// <summary>Scores a layout.</summary>
@@ -124,8 +123,8 @@ public static class GridLayoutQuality
                 AddPrefixAverages(sortedDistances, featureSums);
                 AddPrefixAverages(distances, gridSums);
                 pairSum += PrefixTotal(sortedDistances, sortedDistances.Length);
-                nearestSum += PrefixTotal(sortedDistances, Math.Min(NearestNeighbours, sortedDistances.Length)) /
-                    Math.Min(NearestNeighbours, sortedDistances.Length);
+                nearestSum += PrefixTotal(sortedDistances, Math.Min(NearestNeighbors, sortedDistances.Length)) /
+                    Math.Min(NearestNeighbors, sortedDistances.Length);
             }
 
             featureOrderSums[chunk] = featureSums;
@@ -137,8 +136,8 @@ public static class GridLayoutQuality
         double meanDistance = Sum(pairSums) / ((double)count * (count - 1));
         double dpq = DistancePreservation(featureOrderSums, gridOrderSums, count, meanDistance);
         double meanNearest = Sum(nearestSums) / count;
-        double meanGridNeighbour = MeanGridNeighbourDistance(vectors.Span, dimensions, rowArray, columnArray);
-        double ratio = meanGridNeighbour > 0 ? meanNearest / meanGridNeighbour : 1;
+        double meanGridNeighbor = MeanGridNeighborDistance(vectors.Span, dimensions, rowArray, columnArray);
+        double ratio = meanGridNeighbor > 0 ? meanNearest / meanGridNeighbor : 1;
 
         double? agreement = null, randomAgreement = null;
         if (labels is not null)
@@ -210,16 +209,16 @@ public static class GridLayoutQuality
         Math.Max(0, (meanDistance - meanDistanceToFirstK) / meanDistance);
 
     /// <summary>Mean over items (with any) of the average feature distance to their occupied 4-neighbours.</summary>
-    private static double MeanGridNeighbourDistance(ReadOnlySpan<float> vectors, int dimensions, int[] rows, int[] columns)
+    private static double MeanGridNeighborDistance(ReadOnlySpan<float> vectors, int dimensions, int[] rows, int[] columns)
     {
         Dictionary<(int Row, int Column), int> byCell = CellIndex(rows, columns);
         double total = 0;
-        int itemsWithNeighbours = 0;
+        int itemsWithNeighbors = 0;
         for (int item = 0; item < rows.Length; item++)
         {
             double sum = 0;
             int neighbours = 0;
-            foreach ((int dr, int dc) in FourNeighbourhood)
+            foreach ((int dr, int dc) in FourNeighborhood)
             {
                 if (byCell.TryGetValue((rows[item] + dr, columns[item] + dc), out int neighbour))
                 {
@@ -231,25 +230,25 @@ public static class GridLayoutQuality
             if (neighbours > 0)
             {
                 total += sum / neighbours;
-                itemsWithNeighbours++;
+                itemsWithNeighbors++;
             }
         }
 
-        return itemsWithNeighbours > 0 ? total / itemsWithNeighbours : 0;
+        return itemsWithNeighbors > 0 ? total / itemsWithNeighbors : 0;
     }
 
     private static (double Agreement, double Random) LabelScores(IReadOnlyList<string?> labels, int[] rows, int[] columns)
     {
         Dictionary<(int Row, int Column), int> byCell = CellIndex(rows, columns);
         double agreementSum = 0;
-        int itemsWithNeighbours = 0;
+        int itemsWithNeighbors = 0;
         var labelCounts = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int item = 0; item < labels.Count; item++)
         {
             string label = labels[item] ?? string.Empty;
             labelCounts[label] = labelCounts.GetValueOrDefault(label) + 1;
             int neighbours = 0, same = 0;
-            foreach ((int dr, int dc) in FourNeighbourhood)
+            foreach ((int dr, int dc) in FourNeighborhood)
             {
                 if (byCell.TryGetValue((rows[item] + dr, columns[item] + dc), out int neighbour))
                 {
@@ -264,7 +263,7 @@ public static class GridLayoutQuality
             if (neighbours > 0)
             {
                 agreementSum += (double)same / neighbours;
-                itemsWithNeighbours++;
+                itemsWithNeighbors++;
             }
         }
 
@@ -275,7 +274,7 @@ public static class GridLayoutQuality
             random += share * share;
         }
 
-        return (itemsWithNeighbours > 0 ? agreementSum / itemsWithNeighbours : 1, random);
+        return (itemsWithNeighbors > 0 ? agreementSum / itemsWithNeighbors : 1, random);
     }
 
     private static Dictionary<(int Row, int Column), int> CellIndex(int[] rows, int[] columns)

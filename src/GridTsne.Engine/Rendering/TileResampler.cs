@@ -14,6 +14,12 @@ namespace GridTsne.Engine.Rendering;
 /// bilinear. Separable: each output row first sums its source rows (vectorised), then the columns.
 /// One instance per worker thread: it keeps its weight tables and row buffer between tiles.
 /// </summary>
+/// <remarks>
+/// Embedding and thumbnails use another resampler, <see cref="Imaging.TriangleResampler"/>. There are two
+/// because they serve different consumers: that one feeds the model, so it matches the triangle filter the
+/// model was trained with (PIL/torchvision) and yields float rows; this one draws what people look at, where
+/// an exact area average suits the strong reductions of a grid, straight into the canvas's bytes.
+/// </remarks>
 internal sealed class TileResampler
 {
     private const int Channels = 3;

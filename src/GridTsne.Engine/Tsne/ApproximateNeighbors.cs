@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using GridTsne.Engine.Collections;
 using GridTsne.Engine.Parallelism;
 
 namespace GridTsne.Engine.Tsne;
@@ -177,7 +178,7 @@ internal static class ApproximateNeighbors
         private readonly int[] _marks;
         private readonly int _stamp;
         private readonly ReadOnlySpan<float> _point;
-        public NeighborHeap Heap;
+        public SmallestKeysHeap<float> Heap;
 
         public Candidates(float[] data, int dimensions, int query, int[] marks, int stamp, NeighborGraph graph)
         {
@@ -186,7 +187,7 @@ internal static class ApproximateNeighbors
             _marks = marks;
             _stamp = stamp;
             _point = data.AsSpan(query * dimensions, dimensions);
-            Heap = new NeighborHeap(graph.DistancesOf(query), graph.IndicesOf(query));
+            Heap = new SmallestKeysHeap<float>(graph.DistancesOf(query), graph.IndicesOf(query));
             marks[query] = stamp;
         }
 

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using GridTsne.Engine.Collections;
 using GridTsne.Engine.Parallelism;
 
 namespace GridTsne.Engine.Tsne;
@@ -78,10 +79,10 @@ internal static class ExactNeighbors
         ReadOnlySpan<Vector<float>> a1 = System.Runtime.InteropServices.MemoryMarshal.Cast<float, Vector<float>>(rows.AsSpan(q1 * padded, padded));
         ReadOnlySpan<Vector<float>> a2 = System.Runtime.InteropServices.MemoryMarshal.Cast<float, Vector<float>>(rows.AsSpan(q2 * padded, padded));
         ReadOnlySpan<Vector<float>> a3 = System.Runtime.InteropServices.MemoryMarshal.Cast<float, Vector<float>>(rows.AsSpan(q3 * padded, padded));
-        var heap0 = new NeighborHeap(graph.DistancesOf(q0), graph.IndicesOf(q0));
-        var heap1 = new NeighborHeap(graph.DistancesOf(q1), graph.IndicesOf(q1));
-        var heap2 = new NeighborHeap(graph.DistancesOf(q2), graph.IndicesOf(q2));
-        var heap3 = new NeighborHeap(graph.DistancesOf(q3), graph.IndicesOf(q3));
+        var heap0 = new SmallestKeysHeap<float>(graph.DistancesOf(q0), graph.IndicesOf(q0));
+        var heap1 = new SmallestKeysHeap<float>(graph.DistancesOf(q1), graph.IndicesOf(q1));
+        var heap2 = new SmallestKeysHeap<float>(graph.DistancesOf(q2), graph.IndicesOf(q2));
+        var heap3 = new SmallestKeysHeap<float>(graph.DistancesOf(q3), graph.IndicesOf(q3));
         float n0 = norms[q0], n1 = norms[q1], n2 = norms[q2], n3 = norms[q3];
         for (int candidate = 0; candidate < count; candidate++)
         {
@@ -120,7 +121,7 @@ internal static class ExactNeighbors
         }
     }
 
-    private static void Offer(ref NeighborHeap heap, int query, int candidate, float distance)
+    private static void Offer(ref SmallestKeysHeap<float> heap, int query, int candidate, float distance)
     {
         if (candidate != query)
         {

@@ -28,7 +28,7 @@ internal static class Pca
     public static float[] Scores(float[] data, int count, int dimensions, int components, int seed, FixedParallel parallel)
     {
         components = Math.Min(components, dimensions);
-        float[] centred = Centre(data, count, dimensions, parallel);
+        float[] centred = Center(data, count, dimensions, parallel);
         float[] scores = dimensions <= ExactMaxDimensions
             ? ExactScores(centred, count, dimensions, components, parallel)
             : RandomisedScores(centred, count, dimensions, components, seed, parallel);
@@ -36,7 +36,7 @@ internal static class Pca
         return scores;
     }
 
-    private static float[] Centre(float[] data, int count, int dimensions, FixedParallel parallel)
+    private static float[] Center(float[] data, int count, int dimensions, FixedParallel parallel)
     {
         var mean = new double[dimensions];
         for (int row = 0; row < count; row++)

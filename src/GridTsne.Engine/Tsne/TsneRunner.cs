@@ -93,8 +93,8 @@ public static class TsneRunner
         }
 
         double[] embedding = options.Initialization == TsneInitialization.Pca
-            ? PcaInitialisation(features, count, reducedDimensions, scores is not null, options.Seed, parallel)
-            : RandomInitialisation(count, options.Seed);
+            ? PcaInitialization(features, count, reducedDimensions, scores is not null, options.Seed, parallel)
+            : RandomInitialization(count, options.Seed);
         TimeSpan pcaTime = clock.Elapsed;
 
         progress?.Report(new TsneProgress(TsnePhase.Neighbors, 0, options.Iterations, double.NaN));
@@ -187,12 +187,12 @@ public static class TsneRunner
     /// The first two principal components scaled so the first has standard deviation 1e-4 (Kobak &amp;
     /// Berens 2019). Falls back to random noise where there is no spread to use.
     /// </summary>
-    private static double[] PcaInitialisation(float[] features, int count, int dimensions, bool alreadyScores, int seed, FixedParallel parallel)
+    private static double[] PcaInitialization(float[] features, int count, int dimensions, bool alreadyScores, int seed, FixedParallel parallel)
     {
         int components = Math.Min(2, dimensions);
         float[] scores = alreadyScores ? features : Pca.Scores(features, count, dimensions, components, seed, parallel);
         int stride = alreadyScores ? dimensions : components;
-        double[] random = RandomInitialisation(count, seed);
+        double[] random = RandomInitialization(count, seed);
         double mean = 0;
         for (int i = 0; i < count; i++)
         {
@@ -224,7 +224,7 @@ public static class TsneRunner
         return embedding;
     }
 
-    private static double[] RandomInitialisation(int count, int seed)
+    private static double[] RandomInitialization(int count, int seed)
     {
         var random = new TsneRandom(seed);
         var embedding = new double[2 * count];

@@ -22,6 +22,7 @@ public sealed class MeasureGridQualityCommand : GridTsneCmdlet
     private readonly List<string?> _labels = [];
     private int _gridRows;
     private int _gridColumns;
+    private readonly Dictionary<(int Row, int Column), string> _itemInCell = [];
     private ItemLabel? _label;
 
     /// <summary>A placed item: Row, Column and Vector (float[], numbers or a string of numbers).</summary>
@@ -47,6 +48,12 @@ public sealed class MeasureGridQualityCommand : GridTsneCmdlet
         if (ItemReader.ReadCell(InputObject, itemName, "Measure-GridQuality", out ItemCell cell) is { } cellError)
         {
             Terminate(cellError);
+        }
+
+        if (!_itemInCell.TryAdd((cell.Row, cell.Column), itemName))
+        {
+            Terminate(ItemReader.InputError(ErrorIds.DuplicateCell,
+                $"The {_itemInCell[(cell.Row, cell.Column)]} and the {itemName} share the cell at row {cell.Row}, column {cell.Column}.", InputObject));
         }
 
         if (ItemReader.ReadVector(InputObject, itemName, out float[] vector) is { } vectorError)

@@ -4,7 +4,7 @@ using GridTsne.Engine.Imaging;
 namespace GridTsne.Infrastructure;
 
 /// <summary>The ErrorIds (<see cref="ErrorIds"/>) and categories for photos that cannot be read, shared by every cmdlet that decodes.</summary>
-public static class ImageErrors
+internal static class ImageErrors
 {
     public static ErrorRecord ToErrorRecord(ImageLoadException exception) =>
         new(exception, ErrorId(exception.Failure), Category(exception.Failure), exception.Path);

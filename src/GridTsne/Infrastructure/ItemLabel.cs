@@ -10,7 +10,7 @@ namespace GridTsne.Infrastructure;
 /// block that writes several objects) are joined with ", ". A script block that fails gets a non-terminating
 /// LabelFailed error naming the item, and the item goes on without a label.
 /// </summary>
-public sealed class ItemLabel
+internal sealed class ItemLabel
 {
     private readonly object _selector;
     private bool _propertySeen;

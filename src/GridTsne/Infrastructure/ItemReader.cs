@@ -11,7 +11,7 @@ namespace GridTsne.Infrastructure;
 /// by property name instead (Invoke-Tsne, Resolve-GridAssignment) use <see cref="ToVector"/> and
 /// <see cref="ItemName"/> so their errors read the same.
 /// </summary>
-public static class ItemReader
+internal static class ItemReader
 {
     private static readonly string[] PathProperties = ["Path", "FullName", "PSPath"];
 
@@ -53,12 +53,13 @@ public static class ItemReader
         }
 
         string needs = $"{commandName} needs Row and Column (from Resolve-GridAssignment).";
-        var numbers = new int[4];
-        ErrorRecord? error = ReadIndex(item, itemName, "Row", needs, out numbers[0])
-            ?? ReadIndex(item, itemName, "Column", needs, out numbers[1])
-            ?? ReadIndex(item, itemName, "Rows", needs: null, out numbers[2])
-            ?? ReadIndex(item, itemName, "Columns", needs: null, out numbers[3]);
-        cell = new ItemCell(numbers[0], numbers[1], numbers[2], numbers[3]);
+        // Initialized: the reads stop at the first error, and the out arguments after it are not written.
+        int row = 0, column = 0, rows = 0, columns = 0;
+        ErrorRecord? error = ReadIndex(item, itemName, "Row", needs, out row)
+            ?? ReadIndex(item, itemName, "Column", needs, out column)
+            ?? ReadIndex(item, itemName, "Rows", needs: null, out rows)
+            ?? ReadIndex(item, itemName, "Columns", needs: null, out columns);
+        cell = new ItemCell(row, column, rows, columns);
         return error;
     }
 
@@ -115,4 +116,4 @@ public static class ItemReader
 }
 
 /// <summary>An item's place: its Row and Column, and the Rows and Columns of its grid (0 when it does not say).</summary>
-public readonly record struct ItemCell(int Row, int Column, int Rows, int Columns);
+internal readonly record struct ItemCell(int Row, int Column, int Rows, int Columns);

@@ -8,7 +8,7 @@ namespace GridTsne.Infrastructure;
 /// at once. Safe to call from several worker threads; exactly one caller wins each interval. Final and
 /// Completed records are written regardless.
 /// </summary>
-public sealed class ProgressThrottle
+internal sealed class ProgressThrottle
 {
     /// <summary>The one progress interval of GridTsne.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);

@@ -17,16 +17,21 @@ internal static class TestPaths
     public static string SamplePhotos => Path.Combine(RepositoryRoot, "samples", "photos");
 
     /// <summary>tools/DnnImageModels of the Microsoft.ML.DnnImageFeaturizer.ResNet18 package (restored by build.ps1).</summary>
-    public static string DnnImageModels
+    public static string DnnImageModels =>
+        Path.Combine(NuGetPackageRoot.Value, "microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1", "tools", "DnnImageModels");
+
+    /// <summary>The NuGet global-packages folder, asked of dotnet as build.ps1 does (it honours NUGET_PACKAGES and NuGet.Config).</summary>
+    private static readonly Lazy<string> NuGetPackageRoot = new(() =>
     {
-        get
-        {
-            string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured
-                ? configured
-                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-            return Path.Combine(packages, "microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1", "tools", "DnnImageModels");
-        }
-    }
+        // dotnet test sets DOTNET_HOST_PATH to the dotnet that runs it.
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var start = new System.Diagnostics.ProcessStartInfo(dotnet, ["nuget", "locals", "global-packages", "--list"]) { RedirectStandardOutput = true };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"'dotnet nuget locals global-packages --list' failed with exit code {process.ExitCode}.");
+        return output.Trim().Replace("global-packages:", string.Empty, StringComparison.Ordinal).Trim();
+    });
 
     public static string OriginalResNet18 => Path.Combine(DnnImageModels, "ResNet18Onnx", "ResNet18.onnx");
 

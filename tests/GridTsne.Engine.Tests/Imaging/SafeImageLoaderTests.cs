@@ -84,7 +84,7 @@ public sealed class SafeImageLoaderTests : IDisposable
     }
 
     [Fact]
-    public void A_tiny_PNG_claiming_36000_by_36000_is_refused_in_milliseconds_without_memory_growth()
+    public void A_tiny_PNG_claiming_36000_by_36000_is_refused_without_decoding_or_memory_growth()
     {
         string path = HostileFiles.PngBomb(_temp.File("bomb.png"));
         Assert.True(new FileInfo(path).Length < 100);
@@ -93,15 +93,12 @@ public sealed class SafeImageLoaderTests : IDisposable
         process.Refresh();
         long before = process.WorkingSet64;
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-        var clock = Stopwatch.StartNew();
         var error = Assert.Throws<ImageLoadException>(() => SafeImageLoader.Load(path));
-        clock.Stop();
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         process.Refresh();
 
         Assert.Equal(ImageLoadFailure.TooLarge, error.Failure);
         Assert.Contains("36000x36000", error.Reason, StringComparison.Ordinal);
-        Assert.True(clock.ElapsedMilliseconds < 200, $"took {clock.ElapsedMilliseconds} ms");
         Assert.True(allocated < 1024 * 1024, $"allocated {allocated} bytes");
         Assert.True(process.WorkingSet64 - before < 64L * 1024 * 1024, $"working set grew by {process.WorkingSet64 - before} bytes");
     }

@@ -52,7 +52,7 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
-    public void Cancelling_stops_the_next_write_and_keeps_the_previous_file()
+    public void Canceling_stops_the_next_write_and_keeps_the_previous_file()
     {
         string path = _folder.Bytes("grid.png", Previous);
         using var cancellation = new CancellationTokenSource();

@@ -252,7 +252,7 @@ public sealed class PhotoGridRendererTests : IDisposable
     }
 
     [Fact]
-    public void Cancelling_mid_render_leaves_the_previous_file_and_no_temporary_file()
+    public void Canceling_mid_render_leaves_the_previous_file_and_no_temporary_file()
     {
         string photo = _photos.Solid("p.png", 200, 200, TestPhotos.Green);
         GridTile[] tiles = Enumerable.Range(0, 400).Select(i => new GridTile(photo, i / 20, i % 20)).ToArray();
@@ -267,7 +267,7 @@ public sealed class PhotoGridRendererTests : IDisposable
     }
 
     [Fact]
-    public void Cancelling_while_encoding_leaves_the_previous_file_and_no_temporary_file()
+    public void Canceling_while_encoding_leaves_the_previous_file_and_no_temporary_file()
     {
         string photo = _photos.Solid("p.png", 8, 8, TestPhotos.Green);
         string path = _photos.Bytes("grid.png", [1, 2, 3]);
@@ -281,7 +281,7 @@ public sealed class PhotoGridRendererTests : IDisposable
     }
 
     [Fact]
-    public void A_cancelled_token_stops_a_photo_decode()
+    public void A_canceled_token_stops_a_photo_decode()
     {
         string photo = _photos.Solid("p.jpg", 64, 64, TestPhotos.Green);
         using var cancellation = new CancellationTokenSource();

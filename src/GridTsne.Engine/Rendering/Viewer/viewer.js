@@ -148,7 +148,7 @@
     requestRender();
   }
 
-  function zoomCentre() {
+  function zoomCenter() {
     return lastPointer || { x: viewWidth / 2, y: viewHeight / 2 };
   }
 
@@ -482,14 +482,14 @@
     }
   });
 
-  function endPointer(event, cancelled) {
+  function endPointer(event, canceled) {
     if (!pointers.has(event.pointerId)) { return; }
     pointers.delete(event.pointerId);
     if (pointers.size < 2) { pinch = null; }
     if (pointers.size === 0) {
       canvas.classList.remove('dragging');
       var point = canvasPoint(event);
-      if (!cancelled && press && !press.moved) {
+      if (!canceled && press && !press.moved) {
         var index = cellAtPoint(point.x, point.y);
         if (index >= 0) { scheduleOpen(index); }
       }
@@ -530,7 +530,7 @@
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey) { return; }
-    var centre = zoomCentre();
+    var centre = zoomCenter();
     var step = Math.max(40, Math.min(viewWidth, viewHeight) / 5);
     switch (event.key) {
       case '+': case '=': zoomAt(ZOOM_STEP, centre.x, centre.y); break;
@@ -657,6 +657,7 @@
         });
       }),
       transform: Object.freeze({ scale: scale, x: offsetX, y: offsetY }),
+      openPending: pendingOpen !== null,
       query: query,
       highlighted: matches.length,
       hovered: hovered < 0 ? null : Object.freeze({ row: cellRow[hovered], column: cellColumn[hovered], name: cellName[hovered] })
