@@ -294,12 +294,16 @@ function Copy-Licenses([System.IO.DirectoryInfo] $Destination) {
     $versions = [xml](Get-Content -Raw (Join-Path $Root 'src/Directory.Packages.props'))
     $onnxVersion = $versions.Project.ItemGroup.PackageVersion.Where({ $_.Include -eq 'Microsoft.ML.OnnxRuntime' }).Version
     $tensorsVersion = $versions.Project.ItemGroup.PackageVersion.Where({ $_.Include -eq 'System.Numerics.Tensors' }).Version
+    $skiaVersion = $versions.Project.ItemGroup.PackageVersion.Where({ $_.Include -eq 'SkiaSharp' }).Version
     $modelSource = (Get-Content -Raw (Join-Path $ModelsDir 'models.json') | ConvertFrom-Json).models.Where({ $_.file -eq 'resnet18.onnx' })[0].source
     $modelPackage = "$($modelSource.package.ToLowerInvariant())/$($modelSource.version)"
     $files = [ordered]@{
         'OnnxRuntime-LICENSE.txt'                         = "microsoft.ml.onnxruntime/$onnxVersion/LICENSE"
         'OnnxRuntime-ThirdPartyNotices.txt'               = "microsoft.ml.onnxruntime/$onnxVersion/ThirdPartyNotices.txt"
         'System.Numerics.Tensors-THIRD-PARTY-NOTICES.txt' = "system.numerics.tensors/$tensorsVersion/THIRD-PARTY-NOTICES.TXT"
+        'SkiaSharp-LICENSE.txt'                           = "skiasharp/$skiaVersion/LICENSE.txt"
+        # The same notices ship with each native-assets package: those of the native libSkiaSharp (Skia, libjpeg-turbo, ...).
+        'SkiaSharp-THIRD-PARTY-NOTICES.txt'               = "skiasharp.nativeassets.linux.nodependencies/$skiaVersion/THIRD-PARTY-NOTICES.txt"
         'ResNet18-LICENSE.txt'                            = "$modelPackage/LICENSE"
         'ResNet18-THIRD-PARTY-NOTICES.txt'                = "$modelPackage/THIRD-PARTY-NOTICES.TXT"
     }
@@ -328,7 +332,7 @@ function Invoke-Package {
     Copy-Licenses (New-Item -ItemType Directory -Force -Path (Join-Path $target 'licenses'))
     Copy-Item -LiteralPath (Join-Path $Root 'bin') -Destination $target -Recurse
     Copy-Item -LiteralPath (Join-Path $Root 'en-US') -Destination $target -Recurse
-    # Native ONNX Runtime for the platforms in GridTsne.csproj's ModuleNativeRids, the one list of them; a
+    # Native ONNX Runtime and SkiaSharp for the platforms in GridTsne.csproj's ModuleNativeRids, the one list of them; a
     # runtimes folder that an earlier build with another list left in bin/ stays out.
     $project = [xml](Get-Content -Raw (Join-Path $Root 'src/GridTsne/GridTsne.csproj'))
     $keep = @($project.Project.PropertyGroup.ModuleNativeRids) -split ';' | Where-Object { $_ }

@@ -5,6 +5,8 @@ BeforeAll {
     $script:repositoryRoot = Split-Path $manifest
     $script:photo = (Get-ChildItem (Join-Path $repositoryRoot 'samples/photos') -Filter 'Bus__*' | Select-Object -First 1).FullName
     $script:otherMathNet = Join-Path (Get-NuGetPackageRoot) 'mathnet.numerics/4.15.0/lib/netstandard2.0/MathNet.Numerics.dll'
+    $script:otherSkia = Join-Path (Get-NuGetPackageRoot) 'skiasharp/2.88.9/lib/net6.0/SkiaSharp.dll'
+    $script:otherSkiaNative = Join-Path (Get-NuGetPackageRoot) 'skiasharp.nativeassets.linux.nodependencies/2.88.9/runtimes/linux-x64/native/libSkiaSharp.so'
 }
 
 Describe 'Import in a fresh pwsh' {
@@ -37,6 +39,33 @@ Import-Module '$manifest'
         $run.Output | Should -Contain 'MathNet.Numerics 4.15.0.0 Default'
         $run.Output | Should -Contain 'MathNet.Numerics 5.0.0.0 GridTsne'
         $run.Output | Should -Contain 'GridTsne.Engine 0.1.0.0 GridTsne'
+    }
+
+    It 'decodes camera JPEGs with its own SkiaSharp and native libSkiaSharp, beside another version loaded first' -Skip:(-not ($IsLinux -and [Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture -eq 'X64')) {
+        Test-Path -LiteralPath $otherSkia, $otherSkiaNative | Should -Be @($true, $true) -Because 'build.ps1 restores SkiaSharp 2.88.9 for this test'
+        # Large enough to be decoded at 1/4 by libjpeg-turbo through SkiaSharp.
+        $camera = (New-TestImage -Path (Join-Path $TestDrive 'camera.jpg') -Width 1600 -Height 1200 -Pattern quadrants).FullName
+        $run = Invoke-ChildPwsh @"
+`$other = [Reflection.Assembly]::LoadFrom('$otherSkia')
+`$handle = [Runtime.InteropServices.NativeLibrary]::Load('$otherSkiaNative')
+[Runtime.InteropServices.NativeLibrary]::SetDllImportResolver(`$other, [Runtime.InteropServices.DllImportResolver]{ param(`$name) if (`$name -eq 'libSkiaSharp') { `$handle } else { [IntPtr]::Zero } })
+"other milestone=`$([SkiaSharp.SkiaSharpVersion]::Native.Major)"
+Import-Module '$manifest'
+`$e = Get-ImageEmbedding -LiteralPath '$camera'
+"width=`$(`$e.Width) dimensions=`$(`$e.Dimensions)"
+`$bitmap = [SkiaSharp.SKBitmap]::new(4, 3); "other bitmap=`$(`$bitmap.Width)x`$(`$bitmap.Height)"; `$bitmap.Dispose()
+[AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'SkiaSharp' } |
+    ForEach-Object { '{0} {1} {2}' -f `$_.GetName().Name, `$_.GetName().Version, [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$_).Name }
+Get-Content /proc/self/maps | ForEach-Object { (`$_ -split '\s+')[-1] } | Where-Object { `$_ -like '*libSkiaSharp*' } | Sort-Object -Unique | ForEach-Object { "native=`$_" }
+"@
+        $run.ExitCode | Should -Be 0 -Because ($run.Output -join "`n")
+        $run.Output | Should -Contain 'other milestone=88'
+        $run.Output | Should -Contain 'width=1600 dimensions=512'
+        $run.Output | Should -Contain 'other bitmap=4x3'
+        $run.Output | Should -Contain 'SkiaSharp 2.88.0.0 Default'
+        $run.Output | Should -Contain 'SkiaSharp 3.119.0.0 GridTsne'
+        $run.Output | Should -Contain "native=$otherSkiaNative"
+        $run.Output | Should -Contain "native=$(Join-Path $repositoryRoot 'bin/deps/runtimes/linux-x64/native/libSkiaSharp.so')"
     }
 }
 

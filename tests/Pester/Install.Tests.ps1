@@ -36,15 +36,20 @@ Describe 'Package' {
         Get-Content -Raw (Join-Path $package 'LICENSE.txt') | Should -Match 'MIT License'
         $notices = Get-Content -Raw (Join-Path $package 'THIRD-PARTY-NOTICES.md')
         foreach ($file in 'Apache-2.0.txt', 'MathNet.Numerics-LICENSE.txt', 'OnnxRuntime-LICENSE.txt', 'OnnxRuntime-ThirdPartyNotices.txt',
-            'ResNet18-LICENSE.txt', 'System.Numerics.Tensors-LICENSE.txt') {
+            'ResNet18-LICENSE.txt', 'System.Numerics.Tensors-LICENSE.txt', 'SkiaSharp-LICENSE.txt', 'SkiaSharp-THIRD-PARTY-NOTICES.txt') {
             $notices | Should -Match ([regex]::Escape($file))
             (Get-Item (Join-Path $package "licenses/$file")).Length | Should -BeGreaterThan 500 -Because $file
         }
     }
 
-    It 'holds native ONNX Runtime for the platforms of GridTsne.csproj only' {
+    It 'holds native ONNX Runtime and SkiaSharp for the platforms of GridTsne.csproj only' {
         $rids = Get-ChildItem (Join-Path $package 'bin/deps/runtimes') -Directory | ForEach-Object Name | Sort-Object
-        $rids | Should -Be @('linux-arm64', 'linux-x64', 'osx-arm64', 'win-arm64', 'win-x64')
+        # SkiaSharp's macOS library is universal (x64 and arm64), under runtimes/osx.
+        $rids | Should -Be @('linux-arm64', 'linux-x64', 'osx', 'osx-arm64', 'win-arm64', 'win-x64')
+        $natives = Get-ChildItem (Join-Path $package 'bin/deps/runtimes') -Recurse -File | ForEach-Object { '{0}/{1}' -f $_.Directory.Parent.Name, $_.Name }
+        $natives | Should -Contain 'linux-x64/libSkiaSharp.so'
+        $natives | Should -Contain 'win-x64/libSkiaSharp.dll'
+        $natives | Should -Contain 'osx/libSkiaSharp.dylib'
         Get-ChildItem $package -Recurse -File | Where-Object Extension -In '.pdb', '.lib', '.aar', '.zip' | Should -BeNullOrEmpty
     }
 

@@ -21,16 +21,19 @@ public static class DecoderWarmUp
     /// </summary>
     public static int Run(int thumbnailSize, CancellationToken token)
     {
-        byte[] jpeg = SyntheticJpeg();
+        // A photo too small to scale takes ImageSharp's path; a larger one libjpeg-turbo's, at 1/2.
+        byte[][] jpegs = [SyntheticJpeg(320, 240), SyntheticJpeg(1024, 768)];
         var preprocessor = new ImagePreprocessor(new ImagePreprocessing());
         var tensor = new float[preprocessor.TensorLength];
         int round = 0;
         for (; round < Rounds && !token.IsCancellationRequested; round++)
         {
-            using Image<Rgb24> photo = SafeImageLoader.Decode("warm-up.jpg", jpeg);
+            // The token is checked between rounds only: a round is short, and stopping must not throw.
+            using Image<Rgb24> photo = preprocessor.Decode("warm-up.jpg", jpegs[round % jpegs.Length], forTensor: true, thumbnailSize,
+                ImageDecodeOptions.Default, out Size fullSize, CancellationToken.None);
             if (thumbnailSize > 0)
             {
-                Thumbnail.Create(photo, thumbnailSize);
+                Thumbnail.Create(photo, thumbnailSize, fullSize);
             }
 
             preprocessor.Write(photo, tensor);
@@ -39,9 +42,9 @@ public static class DecoderWarmUp
         return round;
     }
 
-    private static byte[] SyntheticJpeg()
+    private static byte[] SyntheticJpeg(int width, int height)
     {
-        using var image = new Image<Rgb24>(320, 240);
+        using var image = new Image<Rgb24>(width, height);
         for (int y = 0; y < image.Height; y++)
         {
             for (int x = 0; x < image.Width; x++)

@@ -49,7 +49,7 @@ public sealed class EmbeddingPipeline : IDisposable
         _batchSize = embedder.EffectiveBatchSize(options.BatchSize);
         // Room for the batch being run, the next one being decoded, and results not yet taken.
         Window = (2 * _batchSize) + (2 * options.ThrottleLimit);
-        _cache = options.CacheDirectory is null ? null : new EmbeddingCache(options.CacheDirectory, embedder.Identity);
+        _cache = options.CacheDirectory is null ? null : new EmbeddingCache(options.CacheDirectory, options.CacheIdentity(embedder));
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
         _decoders = new Thread[options.ThrottleLimit];
@@ -225,12 +225,13 @@ public sealed class EmbeddingPipeline : IDisposable
             }
 
             token.ThrowIfCancellationRequested();
-            using Image<Rgb24> upright = SafeImageLoader.Decode(result.Path, content, _options.DecodeOptions);
-            result.Width = upright.Width;
-            result.Height = upright.Height;
+            using Image<Rgb24> upright = _embedder.Preprocessor.Decode(result.Path, content, forTensor: result.Vector is null, thumbnailSize,
+                _options.DecodeOptions, out Size fullSize, token);
+            result.Width = fullSize.Width;
+            result.Height = fullSize.Height;
             if (thumbnailSize > 0)
             {
-                result.Thumbnail = Thumbnail.Create(upright, thumbnailSize);
+                result.Thumbnail = Thumbnail.Create(upright, thumbnailSize, fullSize);
             }
 
             item.NeedsCacheWrite = _cache is not null;

@@ -20,7 +20,7 @@ public sealed record EmbeddingPipelineOptions
     /// <summary>Short side of the thumbnail made from each decoded photo; 0 makes none.</summary>
     public int ThumbnailSize { get; init; } = Thumbnail.DefaultShortSide;
 
-    /// <summary>Decoding limits (pixel limit, alpha background).</summary>
+    /// <summary>Decoding limits (pixel limit, alpha background) and path.</summary>
     public ImageDecodeOptions DecodeOptions { get; init; } = ImageDecodeOptions.Default;
 
     /// <summary>Cache directory; null for no cache.</summary>
@@ -31,6 +31,12 @@ public sealed record EmbeddingPipelineOptions
     /// runs, so results keep streaming without every batch shrinking to one image.
     /// </summary>
     public TimeSpan IdleFlushDelay { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// What the cache keys this run's entries by: the model and its preprocessing, and the decoding path,
+    /// whose vectors differ slightly from another path's.
+    /// </summary>
+    public string CacheIdentity(ImageEmbedder embedder) => embedder.Identity + ";" + DecodeOptions.IdentityText;
 
     internal void Validate()
     {

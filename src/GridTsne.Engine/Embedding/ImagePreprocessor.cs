@@ -38,6 +38,20 @@ public sealed class ImagePreprocessor
     /// <summary>Number of floats one image occupies in the tensor (3 x height x width).</summary>
     public int TensorLength => 3 * _width * _height;
 
+    /// <summary>
+    /// The embedding step's decode: the photo no larger than the tensor (when <paramref name="forTensor"/>) and
+    /// a thumbnail of <paramref name="thumbnailSize"/> (0 for none) need, a camera JPEG at 1/8 or 1/4 of its
+    /// size, and anything still more than twice that size shrunk once, so that the tensor and the thumbnail
+    /// are both made from a small image. <paramref name="fullSize"/> is the upright photo's own size.
+    /// </summary>
+    public Image<Rgb24> Decode(string path, ReadOnlyMemory<byte> content, bool forTensor, int thumbnailSize, ImageDecodeOptions options,
+        out Size fullSize, CancellationToken cancellationToken)
+    {
+        var needed = forTensor ? new Size(Math.Max(_width, thumbnailSize), Math.Max(_height, thumbnailSize)) : new Size(thumbnailSize, thumbnailSize);
+        Image<Rgb24> decoded = SafeImageLoader.Decode(path, content, needed, options, out fullSize, cancellationToken);
+        return TriangleResampler.ShrinkToCover(decoded, needed);
+    }
+
     /// <summary>Fits <paramref name="upright"/> to the input size and writes it into <paramref name="tensor"/>.</summary>
     public void Write(Image<Rgb24> upright, Span<float> tensor)
     {

@@ -5,6 +5,7 @@ using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Pbm;
 using SixLabors.ImageSharp.Memory;
+using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 
@@ -21,9 +22,17 @@ public static class SafeImageLoader
     private const int BytesPerDecodedPixel = 8; // Rgba64 is the widest pixel a decoder produces for photos.
     private static readonly ConcurrentDictionary<long, Configuration> ConfigurationsByPixelLimit = new();
 
-    /// <summary>Decodes a photo to upright RGB.</summary>
+    /// <summary>Decodes a photo to upright RGB at full size.</summary>
     /// <param name="cancellationToken">Checked while the pixels decode, so that even a huge photo stops at once.</param>
-    public static Image<Rgb24> Load(string path, ImageDecodeOptions? options = null, CancellationToken cancellationToken = default)
+    public static Image<Rgb24> Load(string path, ImageDecodeOptions? options = null, CancellationToken cancellationToken = default) =>
+        Load(path, Size.Empty, options, out _, cancellationToken);
+
+    /// <summary>
+    /// Decodes a photo to upright RGB, at least <paramref name="minimumSize"/> wide and high (<see cref="Size.Empty"/>
+    /// for the full size): a JPEG at the smallest DCT scale (1/8, 1/4, 1/2) that covers it, other images at
+    /// full size. <paramref name="fullSize"/> is the upright photo's own size.
+    /// </summary>
+    public static Image<Rgb24> Load(string path, Size minimumSize, ImageDecodeOptions? options, out Size fullSize, CancellationToken cancellationToken = default)
     {
         options ??= ImageDecodeOptions.Default;
         // A pooled buffer: read one by one, photos of 100 KB and more would each land on the large-object
@@ -31,7 +40,7 @@ public static class SafeImageLoader
         (byte[] buffer, int length) = ReadIntoPooledBuffer(path, options);
         try
         {
-            return Decode(path, buffer.AsMemory(0, length), options, cancellationToken);
+            return Decode(path, buffer.AsMemory(0, length), minimumSize, options, out fullSize, cancellationToken);
         }
         finally
         {
@@ -39,8 +48,16 @@ public static class SafeImageLoader
         }
     }
 
-    /// <summary>Decodes photo bytes already in memory; <paramref name="path"/> names them in errors.</summary>
-    public static Image<Rgb24> Decode(string path, ReadOnlyMemory<byte> content, ImageDecodeOptions? options = null, CancellationToken cancellationToken = default)
+    /// <summary>Decodes photo bytes already in memory at full size; <paramref name="path"/> names them in errors.</summary>
+    public static Image<Rgb24> Decode(string path, ReadOnlyMemory<byte> content, ImageDecodeOptions? options = null, CancellationToken cancellationToken = default) =>
+        Decode(path, content, Size.Empty, options, out _, cancellationToken);
+
+    /// <summary>
+    /// Decodes photo bytes already in memory, at least <paramref name="minimumSize"/> as
+    /// <see cref="Load(string, Size, ImageDecodeOptions?, out Size, CancellationToken)"/> does.
+    /// </summary>
+    public static Image<Rgb24> Decode(string path, ReadOnlyMemory<byte> content, Size minimumSize, ImageDecodeOptions? options, out Size fullSize,
+        CancellationToken cancellationToken = default)
     {
         options ??= ImageDecodeOptions.Default;
         if (content.Length == 0)
@@ -78,17 +95,38 @@ public static class SafeImageLoader
                 $"the header claims {info.Width}x{info.Height} = {pixels:N0} pixels, more than the limit of {options.MaxPixels:N0} (raise -MaxPixels to allow it).");
         }
 
-        if (format is JpegFormat && !JpegStructure.ReachesEndOfImage(content.Span))
+        if (format is JpegFormat && JpegStructure.FindDamage(content.Span) is { } damage)
         {
-            // ImageSharp would decode the missing part as grey without an error.
-            throw new ImageLoadException(path, ImageLoadFailure.Corrupt, "the JPEG data is truncated or damaged (it ends before its end-of-image marker).");
+            throw new ImageLoadException(path, ImageLoadFailure.Corrupt, damage);
         }
 
+        // Orientations 5 to 8 turn the photo a quarter: its stored width is its upright height.
+        bool turned = ExifOrientation(info) is >= ExifOrientationMode.LeftTop and <= ExifOrientationMode.LeftBottom;
+        fullSize = turned ? new Size(info.Height, info.Width) : new Size(info.Width, info.Height);
+        return DecodeUpright(path, content, format, info, turned ? new Size(minimumSize.Height, minimumSize.Width) : minimumSize,
+            options, configuration, cancellationToken);
+    }
+
+    private static Image<Rgb24> DecodeUpright(string path, ReadOnlyMemory<byte> content, IImageFormat format, IImageInfo info, Size minimumStoredSize,
+        ImageDecodeOptions options, Configuration configuration, CancellationToken cancellationToken)
+    {
         bool hasAlpha = MayHaveAlpha(info, format);
         using var decodeStream = new ReadOnlyMemoryStream(content);
         try
         {
-            Image<Rgb24> result;
+            Image<Rgb24>? result = null;
+            if (format is JpegFormat && options.ScaledJpegDecoding)
+            {
+                result = ScaledJpegDecoder.TryDecode(path, content.Span, new Size(info.Width, info.Height), minimumStoredSize, configuration, cancellationToken);
+                if (result is not null)
+                {
+                    // ImageSharp's AutoOrient reads the orientation from the image's EXIF profile, as Identify found it.
+                    result.Metadata.ExifProfile = info.Metadata.ExifProfile;
+                    result.Mutate(context => context.AutoOrient());
+                    return result;
+                }
+            }
+
             if (hasAlpha)
             {
                 using Image<Rgba32> withAlpha = LoadPixels<Rgba32>(configuration, decodeStream, cancellationToken);
@@ -118,6 +156,9 @@ public static class SafeImageLoader
             throw new ImageLoadException(path, ImageLoadFailure.Corrupt, "the image data is truncated or damaged (" + ex.Message + ").", ex);
         }
     }
+
+    private static ushort ExifOrientation(IImageInfo info) =>
+        info.Metadata.ExifProfile?.GetValue(ExifTag.Orientation) is { } orientation ? orientation.Value : ExifOrientationMode.Unknown;
 
     /// <summary>
     /// Reads a file, turning file-system failures into <see cref="ImageLoadException"/>. A file larger than

@@ -41,7 +41,14 @@ public sealed class Thumbnail
     public int ShortSide => Math.Min(Width, Height);
 
     /// <summary>Makes a thumbnail whose shorter side is <paramref name="shortSide"/> (never upscaled).</summary>
-    public static Thumbnail Create(Image<Rgb24> upright, int shortSide = DefaultShortSide)
+    public static Thumbnail Create(Image<Rgb24> upright, int shortSide = DefaultShortSide) =>
+        Create(upright, shortSide, new Size(upright.Width, upright.Height));
+
+    /// <summary>
+    /// Makes a thumbnail from a photo decoded at reduced size; <paramref name="sourceSize"/> is the size of
+    /// the upright original, which the thumbnail reports.
+    /// </summary>
+    public static Thumbnail Create(Image<Rgb24> upright, int shortSide, Size sourceSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(shortSide, 1);
         double scale = Math.Min(1.0, (double)shortSide / Math.Min(upright.Width, upright.Height));
@@ -50,7 +57,7 @@ public sealed class Thumbnail
         using Image<Rgb24> small = TriangleResampler.Resize(upright, width, height);
         using var buffer = new MemoryStream();
         small.SaveAsJpeg(buffer, new JpegEncoder { Quality = JpegQuality });
-        return new Thumbnail(buffer.ToArray(), width, height, upright.Width, upright.Height);
+        return new Thumbnail(buffer.ToArray(), width, height, Math.Max(sourceSize.Width, width), Math.Max(sourceSize.Height, height));
     }
 
     /// <summary>

@@ -114,6 +114,28 @@ internal static class TriangleResampler
         return target;
     }
 
+    /// <summary>
+    /// One pass from a decoded photo more than twice the size a caller needs down to just cover
+    /// <paramref name="needed"/>, disposing the original; smaller photos come back as they are. The embedding
+    /// step then makes the tensor and the thumbnail from the small copy: a large PNG, TIFF or WebP has no DCT
+    /// shortcut, and a 50-megapixel JPEG is still large at 1/8.
+    /// </summary>
+    public static Image<Rgb24> ShrinkToCover(Image<Rgb24> photo, Size needed)
+    {
+        double scale = Math.Max((double)needed.Width / photo.Width, (double)needed.Height / photo.Height);
+        if (needed.Width < 1 || needed.Height < 1 || scale >= 0.5)
+        {
+            return photo;
+        }
+
+        int width = Math.Max(needed.Width, (int)Math.Ceiling(photo.Width * scale));
+        int height = Math.Max(needed.Height, (int)Math.Ceiling(photo.Height * scale));
+        using (photo)
+        {
+            return Resize(photo, width, height);
+        }
+    }
+
     private static ReadOnlySpan<float> ConvertedRow(ImageFrame<Rgb24> frame, int row, int firstColumn, int rowLength,
         float[] ring, int[] ringRow, int ringSize)
     {

@@ -5,7 +5,7 @@ using System.Runtime.Loader;
 namespace GridTsne.Infrastructure;
 
 /// <summary>
-/// GridTsne's own load context. The engine and everything it depends on (ONNX Runtime, ImageSharp,
+/// GridTsne's own load context. The engine and everything it depends on (ONNX Runtime, ImageSharp, SkiaSharp,
 /// MathNet.Numerics, System.Numerics.Tensors) load here from bin/deps, so another module that loads
 /// other versions of them into the default context cannot break GridTsne, and GridTsne cannot break it.
 /// </summary>
@@ -33,8 +33,9 @@ internal sealed class DependencyLoadContext : AssemblyLoadContext
     }
 
     /// <summary>
-    /// pwsh ignores a module's .deps.json, so the runtime cannot find native ONNX Runtime by itself:
-    /// map the DllImport name to runtimes/RID/native in bin/deps.
+    /// pwsh ignores a module's .deps.json, so the runtime cannot find native ONNX Runtime or SkiaSharp by
+    /// itself: map the DllImport name to runtimes/RID/native in bin/deps. Loaded by full path, a library of
+    /// the same name that another module loaded first (another SkiaSharp version, say) is not reused.
     /// </summary>
     protected override IntPtr LoadUnmanagedDll(string unmanagedDllName)
     {
@@ -44,25 +45,39 @@ internal sealed class DependencyLoadContext : AssemblyLoadContext
 
     internal static string? FindNativeLibrary(string dependencyDirectory, string libraryName)
     {
+        // DllImport names come bare ("onnxruntime") or with the prefix already ("libSkiaSharp").
         string os, fileName;
         if (OperatingSystem.IsWindows())
         {
             os = "win";
-            fileName = libraryName.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? libraryName : libraryName + ".dll";
+            fileName = WithAffixes(libraryName, string.Empty, ".dll");
         }
         else if (OperatingSystem.IsMacOS())
         {
             os = "osx";
-            fileName = libraryName.StartsWith("lib", StringComparison.Ordinal) ? libraryName : "lib" + libraryName + ".dylib";
+            fileName = WithAffixes(libraryName, "lib", ".dylib");
         }
         else
         {
             os = "linux";
-            fileName = libraryName.StartsWith("lib", StringComparison.Ordinal) ? libraryName : "lib" + libraryName + ".so";
+            fileName = WithAffixes(libraryName, "lib", ".so");
         }
 
         string architecture = RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant();
         string path = Path.Combine(dependencyDirectory, "runtimes", os + "-" + architecture, "native", fileName);
-        return File.Exists(path) ? path : null;
+        if (File.Exists(path))
+        {
+            return path;
+        }
+
+        // A universal build (SkiaSharp's macOS library serves x64 and arm64) sits under the bare OS name.
+        string universal = Path.Combine(dependencyDirectory, "runtimes", os, "native", fileName);
+        return File.Exists(universal) ? universal : null;
+    }
+
+    private static string WithAffixes(string libraryName, string prefix, string extension)
+    {
+        string name = libraryName.StartsWith(prefix, StringComparison.Ordinal) ? libraryName : prefix + libraryName;
+        return name.EndsWith(extension, StringComparison.OrdinalIgnoreCase) ? name : name + extension;
     }
 }

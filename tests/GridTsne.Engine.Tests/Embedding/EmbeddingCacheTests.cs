@@ -59,7 +59,7 @@ public sealed class EmbeddingCacheTests : IDisposable
     public void A_truncated_or_corrupt_entry_is_ignored_and_rewritten()
     {
         List<EmbeddingResult> first = PipelineRunner.Run(_model.Embedder, _photos, Cached);
-        var cache = new EmbeddingCache(_cache, _model.Embedder.Identity);
+        var cache = new EmbeddingCache(_cache, Cached.CacheIdentity(_model.Embedder));
         string truncated = cache.EntryPath(EmbeddingCache.HashContent(File.ReadAllBytes(_photos[0])));
         string flipped = cache.EntryPath(EmbeddingCache.HashContent(File.ReadAllBytes(_photos[1])));
         byte[] whole = File.ReadAllBytes(truncated);
@@ -93,7 +93,7 @@ public sealed class EmbeddingCacheTests : IDisposable
         // The vector is reused, the thumbnail is made anew at the new size and stored for next time.
         List<EmbeddingResult> smaller = PipelineRunner.Run(_model.Embedder, _photos, Cached with { ThumbnailSize = 32 });
         Assert.All(smaller, result => Assert.True(result.FromCache && result.Thumbnail!.ShortSide == 32));
-        var cache = new EmbeddingCache(_cache, _model.Embedder.Identity);
+        var cache = new EmbeddingCache(_cache, Cached.CacheIdentity(_model.Embedder));
         Assert.True(cache.TryRead(EmbeddingCache.HashContent(File.ReadAllBytes(_photos[0])), out CachedEmbedding? entry));
         Assert.Equal(32, entry!.ThumbnailSize);
     }
@@ -139,7 +139,7 @@ public sealed class EmbeddingCacheTests : IDisposable
     [Fact]
     public void A_cache_that_cannot_be_written_warns_and_the_vector_is_still_returned()
     {
-        var cache = new EmbeddingCache(_cache, _model.Embedder.Identity);
+        var cache = new EmbeddingCache(_cache, Cached.CacheIdentity(_model.Embedder));
         string entry = cache.EntryPath(EmbeddingCache.HashContent(File.ReadAllBytes(_photos[0])));
         File.WriteAllText(Path.GetDirectoryName(entry)!, "a file where the entry's folder should be");
 

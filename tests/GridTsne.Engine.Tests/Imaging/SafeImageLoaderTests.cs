@@ -2,6 +2,7 @@ using System.Diagnostics;
 using GridTsne.Engine.Imaging;
 using GridTsne.Engine.Tests.Embedding;
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.PixelFormats;
 
 namespace GridTsne.Engine.Tests.Imaging;
@@ -103,6 +104,81 @@ public sealed class SafeImageLoaderTests : IDisposable
     }
 
     [Fact]
+    public void A_JPEG_whose_frame_header_claims_65535_by_65535_is_refused_before_decoding()
+    {
+        byte[] jpeg = File.ReadAllBytes(TestImages.Convert(Sample, _temp.File("small.jpg")));
+        int frame = FindMarker(jpeg, 0xC0);
+        jpeg[frame + 5] = jpeg[frame + 6] = jpeg[frame + 7] = jpeg[frame + 8] = 0xFF; // Height and width.
+        string path = _temp.File("bomb.jpg");
+        File.WriteAllBytes(path, jpeg);
+        SafeImageLoader.Load(Sample).Dispose(); // Warm up, so the measurement sees only the bomb.
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+
+        var error = Assert.Throws<ImageLoadException>(() => SafeImageLoader.Load(path, new Size(224, 224), null, out _));
+
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        Assert.Equal(ImageLoadFailure.TooLarge, error.Failure);
+        Assert.Contains("65535x65535", error.Reason, StringComparison.Ordinal);
+        Assert.True(allocated < 1024 * 1024, $"allocated {allocated} bytes");
+    }
+
+    [Fact]
+    public async Task A_progressive_JPEG_with_thousands_of_scans_is_refused_without_decoding_them()
+    {
+        // 5,000 scans over 65,536 blocks: a decoder that works through them all makes 330 million block visits.
+        string path = _temp.File("scans.jpg");
+        File.WriteAllBytes(path, HandMadeJpeg.Progressive(2048, 2048, acScans: 5000));
+        Task<ImageLoadException> load = Task.Run(() => Assert.Throws<ImageLoadException>(() => SafeImageLoader.Load(path, new Size(224, 224), null, out _)));
+        ImageLoadException error = await load.WaitAsync(TimeSpan.FromSeconds(60)); // Only checks that it ends.
+        Assert.Equal(ImageLoadFailure.Corrupt, error.Failure);
+        Assert.Contains("more than 500 scans", error.Reason, StringComparison.Ordinal);
+
+        // The same file with as many scans as the limit allows decodes.
+        File.WriteAllBytes(path, HandMadeJpeg.Progressive(256, 256, acScans: 499));
+        using Image<Rgb24> allowed = SafeImageLoader.Load(path);
+        Assert.Equal(new Rgb24(128, 128, 128), allowed[100, 100]);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_JPEG_valid_up_to_a_corrupt_entropy_segment_is_refused_by_either_decoder(bool scaled)
+    {
+        string source = _temp.File("source.jpg");
+        using (Image<Rgb24> photo = ScaledJpegDecodingTests.CameraLikePhoto(1024, 768, seed: 11))
+        {
+            photo.SaveAsJpeg(source, new JpegEncoder { Quality = 90 });
+        }
+
+        byte[] jpeg = File.ReadAllBytes(source);
+        int scan = FindMarker(jpeg, 0xDA);
+        int scanData = scan + 2 + ((jpeg[scan + 2] << 8) | jpeg[scan + 3]);
+        int middle = scanData + ((jpeg.Length - scanData) / 2);
+        new Random(5).NextBytes(jpeg.AsSpan(middle, 4096)); // A damaged disk sector's worth of random bytes.
+        string path = _temp.File("damaged.jpg");
+        File.WriteAllBytes(path, jpeg);
+
+        var error = Assert.Throws<ImageLoadException>(() =>
+            SafeImageLoader.Load(path, new Size(224, 224), new ImageDecodeOptions { ScaledJpegDecoding = scaled }, out _));
+        Assert.Equal(ImageLoadFailure.Corrupt, error.Failure);
+        Assert.Contains("damaged", error.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Restart_markers_out_of_order_are_refused_and_in_order_accepted()
+    {
+        string path = _temp.File("restarts.jpg");
+        File.WriteAllBytes(path, HandMadeJpeg.Progressive(512, 512, acScans: 1, restartInterval: 64, swapRestartMarkers: true));
+        var error = Assert.Throws<ImageLoadException>(() => SafeImageLoader.Load(path));
+        Assert.Equal(ImageLoadFailure.Corrupt, error.Failure);
+        Assert.Contains("restart markers are out of order", error.Reason, StringComparison.Ordinal);
+
+        File.WriteAllBytes(path, HandMadeJpeg.Progressive(512, 512, acScans: 1, restartInterval: 64));
+        using Image<Rgb24> image = SafeImageLoader.Load(path);
+        Assert.Equal(new Rgb24(128, 128, 128), image[300, 300]);
+    }
+
+    [Fact]
     public void A_file_too_large_for_the_pixel_limit_is_refused_unread()
     {
         string path = _temp.File("huge.bmp");
@@ -180,6 +256,21 @@ public sealed class SafeImageLoaderTests : IDisposable
             Assert.Equal(new Rgb24(255, 255, 255), image[1, 1]);
             Assert.Equal(new Rgb24(0, 0, 255), image[0, 0]);
         }
+    }
+
+    /// <summary>Position of the first FF <paramref name="marker"/> (a segment, as the JPEG encoder writes them).</summary>
+    private static int FindMarker(byte[] jpeg, byte marker)
+    {
+        for (int position = 2; position + 3 < jpeg.Length; position += 2 + ((jpeg[position + 2] << 8) | jpeg[position + 3]))
+        {
+            Assert.Equal(0xFF, jpeg[position]);
+            if (jpeg[position + 1] == marker)
+            {
+                return position;
+            }
+        }
+
+        throw new InvalidOperationException($"No marker 0x{marker:X2}.");
     }
 
     private static void AssertRefused(string path, ImageLoadFailure failure, string reason)

@@ -110,6 +110,30 @@ public sealed class PhotoGridRendererTests : IDisposable
     }
 
     [Fact]
+    public void A_camera_JPEG_original_is_decoded_at_the_smallest_DCT_scale_covering_the_tile()
+    {
+        using Image<Rgb24> quadrants = TestPhotos.Quadrants(1600, 1200);
+        GridTile tile = new(_photos.Save(quadrants, "camera.jpg"), 0, 0);
+
+        // 64 px tiles: 1/8 (200 x 150) covers them; 160 px tiles need 1/4 (400 x 300).
+        using (Image<Rgb24> source = PhotoGridRenderer.LoadTileSource(tile, 64, Options, CancellationToken.None, out TileSource from))
+        {
+            Assert.Equal((200, 150, TileSource.Original), (source.Width, source.Height, from));
+        }
+
+        using (Image<Rgb24> source = PhotoGridRenderer.LoadTileSource(tile, 160, Options, CancellationToken.None, out _))
+        {
+            Assert.Equal((400, 300), (source.Width, source.Height));
+        }
+
+        using Image<Rgb24> canvas = Render(GridLayout.Create([tile], 0, 0, 64, 0));
+        TestPhotos.AssertColor(TestPhotos.Yellow, canvas[16, 16]);
+        TestPhotos.AssertColor(TestPhotos.Red, canvas[48, 16]);
+        TestPhotos.AssertColor(TestPhotos.Green, canvas[16, 48]);
+        TestPhotos.AssertColor(TestPhotos.Blue, canvas[48, 48]);
+    }
+
+    [Fact]
     public void A_large_enough_thumbnail_is_drawn_instead_of_the_original()
     {
         // The thumbnail is red and the original blue, so the canvas shows which one was used.
