@@ -141,7 +141,7 @@ function Measure-Render([string] $TreeRoot, [string] $Directory) {
 }
 
 function Measure-Peer([string] $Directory, [string] $Decode) {
-    $line = & /usr/bin/python3 (Join-Path $PSScriptRoot 'torchvision_resnet18_camera.py') $Directory $Decode 16
+    $line = & /usr/bin/python3 (Join-Path $PSScriptRoot 'torchvision_resnet18.py') $Directory 16 $Decode
     if ($LASTEXITCODE -ne 0) { throw "The torchvision peer ($Decode) failed." }
     [double]@(Read-Pairs $line 'images=')[0].imagesPerSecond
 }
