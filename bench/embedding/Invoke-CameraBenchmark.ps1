@@ -10,7 +10,7 @@
     about 3-4 MB at quality 90, as a phone's photos do (out/bench/camera, kept between runs).
     In each of -Runs rounds, one after the other so that the machine's load affects all alike:
       (a) the engine's inference alone (EmbeddingBench inference, 160 ImageNet tensors decoded beforehand);
-      (d) the embedding step's decoding alone, on one thread (DecodeBench scaled: read, shrink-on-load decode,
+      (d) the embedding step's decoding alone, on one thread (EmbeddingBench decode: read, shrink-on-load decode,
           thumbnail, tensor); the two-core bound is 2 / (CPU ms per photo of (a) + (d));
       (b) Get-ImageEmbedding end to end in a fresh pwsh, cold then warm, this build and the baseline;
       (c) torchvision ResNet18 with PIL draft() decoding, and with full decoding;
@@ -65,8 +65,7 @@ Set-StrictMode -Version Latest
 $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $pwsh = (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source
 $benchOut = New-Item -ItemType Directory -Force -Path (Join-Path $root 'out/bench')
-$decodeHarness = Join-Path $PSScriptRoot 'DecodeBench/bin/Release/net8.0/DecodeBench.dll'
-$inferenceHarness = Join-Path $PSScriptRoot 'EmbeddingBench/bin/Release/net8.0/EmbeddingBench.dll'
+$harness = Join-Path $PSScriptRoot 'EmbeddingBench/bin/Release/net8.0/EmbeddingBench.dll'
 
 function Write-Step([string] $Text) { if (-not $Quiet) { Write-Host $Text } }
 
@@ -169,13 +168,11 @@ $tensorSource = New-ImageNetSubset 160
 $imageNetSet = New-ImageNetSubset $ImageNetPhotos
 
 if (-not $SkipBuild) {
-    Write-Step 'Building the module and the harnesses...'
+    Write-Step 'Building the module and the harness...'
     & $pwsh -NoProfile -NonInteractive -File (Join-Path $root 'build.ps1') | Out-Null
     if ($LASTEXITCODE -ne 0) { throw 'build.ps1 failed.' }
-    foreach ($project in 'DecodeBench', 'EmbeddingBench') {
-        & dotnet build (Join-Path $PSScriptRoot $project) -c Release --nologo -v q | Out-Null
-        if ($LASTEXITCODE -ne 0) { throw "Building $project failed." }
-    }
+    & dotnet build (Join-Path $PSScriptRoot 'EmbeddingBench') -c Release --nologo -v q | Out-Null
+    if ($LASTEXITCODE -ne 0) { throw 'Building EmbeddingBench failed.' }
 }
 
 $manifest = Join-Path $root 'GridTsne.psd1'
@@ -185,8 +182,8 @@ $rounds = [Collections.Generic.List[object]]::new()
 for ($run = 1; $run -le $Runs; $run++) {
     Write-Step "Round $run of $Runs (load $(Get-LoadAverage))..."
     $round = [ordered]@{}
-    $round.inferenceCpuMs = [double]@(Read-Pairs (& dotnet $inferenceHarness inference (Join-Path $root 'models') $tensorSource 1 16) 'mode=')[0].cpuMsPerImage
-    $round.decodeCpuMs = [double]@(Read-Pairs (& dotnet $decodeHarness scaled $camera 1) 'mode=')[0].cpuMsPerImage
+    $round.inferenceCpuMs = [double]@(Read-Pairs (& dotnet $harness inference (Join-Path $root 'models') $tensorSource 1 16) 'mode=')[0].cpuMsPerImage
+    $round.decodeCpuMs = [double]@(Read-Pairs (& dotnet $harness decode (Join-Path $root 'models') $camera 1) 'mode=')[0].cpuMsPerImage
     $new = Measure-Embedding $manifest $camera 'this build'
     $round.embedCold = $new.cold; $round.embedWarm = $new.warm; $round.embedWarmCpuMs = $new.warmCpu
     if ($baselineManifest) {

@@ -71,17 +71,22 @@ void Inference()
     }
 }
 
-// What one decoder thread does per photo: read, decode, orient, thumbnail, resize and write the tensor.
+// What one decoder thread of the pipeline does per photo, without the model: read the file, decode it through
+// the pipeline's own step (a JPEG at the smallest DCT scale covering the input size and the thumbnail), make
+// the thumbnail and write the tensor.
 void Decode()
 {
+    var options = new ImageDecodeOptions();
     var tensor = new float[embedder.TensorLength];
     void DecodeAll()
     {
         foreach (string path in photos)
         {
-            using Image<Rgb24> photo = SafeImageLoader.Load(path);
-            _ = Thumbnail.Create(photo);
-            embedder.Preprocessor.Write(photo, tensor);
+            byte[] content = SafeImageLoader.ReadAllBytes(path, options);
+            using Image<Rgb24> upright = embedder.Preprocessor.Decode(path, content, forTensor: true, Thumbnail.DefaultShortSide, options,
+                out Size fullSize, CancellationToken.None);
+            _ = Thumbnail.Create(upright, Thumbnail.DefaultShortSide, fullSize);
+            embedder.Preprocessor.Write(upright, tensor);
         }
     }
 
