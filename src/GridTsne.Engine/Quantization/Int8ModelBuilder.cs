@@ -16,6 +16,12 @@ public sealed class Int8Calibration
 
     public required QuantizationScope Scope { get; init; }
 
+    /// <summary>
+    /// Nodes (by name) that stay float inside the quantized graph, e.g. the first convolution, whose 3-channel
+    /// input carries the photo's full 0-255 range and whose error every later layer inherits.
+    /// </summary>
+    public List<string> FloatNodes { get; init; } = [];
+
     public required CalibrationMethod Method { get; init; }
 
     /// <summary>For <see cref="CalibrationMethod.Percentile"/>: the share of values kept at each end, e.g. 99.999.</summary>
@@ -45,15 +51,18 @@ public static class Int8ModelBuilder
 
     /// <summary>Measures activation ranges of <paramref name="fp32Model"/> on <paramref name="photos"/>.</summary>
     public static Int8Calibration Calibrate(byte[] fp32Model, string sourceModelName, IReadOnlyList<string> photos, string photosDescription,
-        ImagePreprocessing preprocessing, QuantizationScope scope, CalibrationMethod method, double percentile = 99.999)
+        ImagePreprocessing preprocessing, QuantizationScope scope, CalibrationMethod method, double percentile = 99.999,
+        IReadOnlyList<string>? floatNodes = null)
     {
         OnnxGraph folded = Prepare(fp32Model);
-        IReadOnlyList<string> tensors = QdqQuantizer.TensorsToCalibrate(folded, scope);
+        floatNodes ??= [];
+        IReadOnlyList<string> tensors = QdqQuantizer.TensorsToCalibrate(folded, scope, [.. floatNodes]);
         List<ActivationRange> ranges = ActivationCalibrator.Measure(folded, tensors, photos, preprocessing, method, percentile);
         return new Int8Calibration
         {
             SourceModel = sourceModelName,
             Scope = scope,
+            FloatNodes = [.. floatNodes],
             Method = method,
             Percentile = method == CalibrationMethod.Percentile ? percentile : 0,
             PhotoCount = photos.Count,
@@ -66,7 +75,8 @@ public static class Int8ModelBuilder
     public static byte[] Build(byte[] fp32Model, Int8Calibration calibration)
     {
         OnnxGraph graph = Prepare(fp32Model);
-        QdqQuantizer.Quantize(graph, calibration.Ranges.ToDictionary(range => range.Tensor, StringComparer.Ordinal), calibration.Scope);
+        QdqQuantizer.Quantize(graph, calibration.Ranges.ToDictionary(range => range.Tensor, StringComparer.Ordinal), calibration.Scope,
+            [.. calibration.FloatNodes]);
         return graph.Write();
     }
 
@@ -87,7 +97,7 @@ public static class Int8ModelBuilder
     /// on every photo in <paramref name="photoDirectory"/> and writes the calibration file.
     /// </summary>
     public static Int8Calibration CalibrateFile(string modelsDirectory, string sourceModelName, string photoDirectory, string calibrationPath,
-        QuantizationScope scope, CalibrationMethod method, double percentile = 99.999)
+        QuantizationScope scope, CalibrationMethod method, double percentile = 99.999, string[]? floatNodes = null)
     {
         EmbeddingModelSpec spec = ModelCatalog.Load(modelsDirectory).Get(sourceModelName);
         ModelCatalog.VerifyBuiltInFile(spec);
@@ -96,7 +106,7 @@ public static class Int8ModelBuilder
         string root = Path.GetDirectoryName(Path.GetFullPath(Path.TrimEndingDirectorySeparator(modelsDirectory)))!;
         string description = Path.GetRelativePath(root, Path.GetFullPath(photoDirectory)).Replace('\\', '/');
         Int8Calibration calibration = Calibrate(File.ReadAllBytes(spec.FilePath), spec.Name, photos, description,
-            spec.Preprocessing, scope, method, percentile);
+            spec.Preprocessing, scope, method, percentile, floatNodes);
         WriteCalibration(calibration, calibrationPath);
         return calibration;
     }

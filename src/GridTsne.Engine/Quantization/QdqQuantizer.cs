@@ -31,7 +31,7 @@ internal static class QdqQuantizer
     private const float WeightLimit = 127f;
 
     /// <summary>The tensors whose float ranges <see cref="Quantize"/> needs, in graph order.</summary>
-    public static IReadOnlyList<string> TensorsToCalibrate(OnnxGraph folded, QuantizationScope scope)
+    public static IReadOnlyList<string> TensorsToCalibrate(OnnxGraph folded, QuantizationScope scope, IReadOnlyCollection<string> floatNodes)
     {
         var names = new List<string>();
         OnnxGraph copy = OnnxGraph.Read(folded.Write());
@@ -39,24 +39,36 @@ internal static class QdqQuantizer
         {
             names.Add(tensor);
             return (0f, 1f);
-        }, scope);
+        }, scope, floatNodes);
         return names;
     }
 
-    /// <summary>Rewrites <paramref name="graph"/> (BatchNorm folded, opset 13) into QDQ form.</summary>
-    public static void Quantize(OnnxGraph graph, IReadOnlyDictionary<string, ActivationRange> ranges, QuantizationScope scope) =>
+    /// <summary>
+    /// Rewrites <paramref name="graph"/> (BatchNorm folded, opset 13) into QDQ form; the nodes named in
+    /// <paramref name="floatNodes"/> stay float (their inputs dequantized, their outputs quantized only if a
+    /// quantized node reads them).
+    /// </summary>
+    public static void Quantize(OnnxGraph graph, IReadOnlyDictionary<string, ActivationRange> ranges, QuantizationScope scope,
+        IReadOnlyCollection<string> floatNodes) =>
         Quantize(graph, tensor => ranges.TryGetValue(tensor, out ActivationRange? range)
             ? (range.Min, range.Max)
-            : throw new InvalidDataException($"The calibration has no range for '{tensor}'; calibrate again for this model and scope."), scope);
+            : throw new InvalidDataException($"The calibration has no range for '{tensor}'; calibrate again for this model and scope."), scope, floatNodes);
 
-    private static void Quantize(OnnxGraph graph, Func<string, (float Min, float Max)> rangeOf, QuantizationScope scope)
+    private static void Quantize(OnnxGraph graph, Func<string, (float Min, float Max)> rangeOf, QuantizationScope scope,
+        IReadOnlyCollection<string> floatNodes)
     {
         if (graph.OpsetVersion < BatchNormFolding.TargetOpset || graph.Nodes.Any(node => node.OpType == "BatchNormalization"))
         {
             throw new InvalidOperationException("Fold BatchNormalization and lift the opset before quantizing.");
         }
 
-        new Rewriter(graph, rangeOf, scope).Run();
+        string? unknown = floatNodes.FirstOrDefault(name => !graph.Nodes.Any(node => node.Name == name));
+        if (unknown is not null)
+        {
+            throw new InvalidDataException($"The model has no node '{unknown}' to keep in float.");
+        }
+
+        new Rewriter(graph, rangeOf, scope, floatNodes).Run();
     }
 
     /// <summary>Scale and zero point of an asymmetric uint8 tensor covering [min, max] and 0.</summary>
@@ -117,7 +129,8 @@ internal static class QdqQuantizer
         return (values, scales);
     }
 
-    private sealed class Rewriter(OnnxGraph graph, Func<string, (float Min, float Max)> rangeOf, QuantizationScope scope)
+    private sealed class Rewriter(OnnxGraph graph, Func<string, (float Min, float Max)> rangeOf, QuantizationScope scope,
+        IReadOnlyCollection<string> floatNodes)
     {
         private readonly List<OnnxNode> _nodes = [];
         // Float tensor -> its QuantizeLinear output, scale and zero-point initializers, and how many readers it has had.
@@ -133,7 +146,7 @@ internal static class QdqQuantizer
                     continue;
                 }
 
-                switch (node.OpType)
+                switch (floatNodes.Contains(node.Name) ? string.Empty : node.OpType)
                 {
                     case "Conv":
                         RewriteConv(node);

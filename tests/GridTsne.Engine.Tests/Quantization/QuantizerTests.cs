@@ -161,6 +161,41 @@ public sealed class QdqQuantizerTests
     }
 
     [Fact]
+    public void A_node_kept_in_float_gets_no_quantization_and_computes_as_before()
+    {
+        var parameters = ConvBatchNormModel.Random(seed: 14, inputChannels: 3, outputChannels: 4, kernel: 3);
+        byte[] original = ConvBatchNormModel.Encode(parameters, extraOperator: "GlobalAveragePool");
+        float[] input = BatchNormFoldingTests.RandomInput(seed: 15, 3 * 8 * 8, -100f, 150f);
+        float[] expected = ModelRunner.Run(original, input, 3);
+        var calibration = new Int8Calibration
+        {
+            SourceModel = "tiny", Scope = QuantizationScope.ConvolutionsAddsAndPools, FloatNodes = ["Conv_node"],
+            Method = CalibrationMethod.MinMax, PhotoCount = 0, Photos = "none", Ranges = [],
+        };
+
+        byte[] quantized = Int8ModelBuilder.Build(original, calibration);
+        OnnxGraph graph = OnnxGraph.Read(quantized);
+        float[] actual = ModelRunner.Run(quantized, input, 3);
+
+        // The Conv alone would be quantized; kept in float, nothing is, and its Relu stays.
+        Assert.DoesNotContain(graph.Nodes, node => node.OpType is "QuantizeLinear" or "DequantizeLinear");
+        Assert.Contains(graph.Nodes, node => node.OpType == "Relu");
+        Assert.Equal(OnnxDataType.Float, graph.Initializers["W"].DataType);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-4f * Math.Max(1f, Math.Abs(expected[i])), $"channel {i}: {actual[i]} vs {expected[i]}");
+        }
+
+        var unknown = new Int8Calibration
+        {
+            SourceModel = "tiny", Scope = QuantizationScope.ConvolutionsAddsAndPools, FloatNodes = ["Conv_nod"],
+            Method = CalibrationMethod.MinMax, PhotoCount = 0, Photos = "none", Ranges = [],
+        };
+        var error = Assert.Throws<InvalidDataException>(() => Int8ModelBuilder.Build(original, unknown));
+        Assert.Contains("'Conv_nod'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_missing_range_is_named()
     {
         byte[] original = ConvBatchNormModel.Encode(ConvBatchNormModel.Random(seed: 13, 2, 2, 1), extraOperator: "GlobalAveragePool");
