@@ -15,8 +15,8 @@
     Demo     builds and runs the README's pipeline on samples/, writing out/demo-grid.jpg.
     Package  builds and writes out/GridTsne/<version>/, a module folder Publish-PSResource accepts, with
              the licence and the third-party notices (docs/THIRD-PARTY-NOTICES.md) inside.
-    Calibrate  measures the activation ranges of each int8 model again on samples/photos, with the method
-             and scope its calibration file records, rewrites that file and the model, and prints the new
+    Calibrate  measures the activation ranges of each int8 model again on samples/photos, with the method,
+             scope and float nodes its calibration file records, rewrites that file and the model, and prints the new
              SHA-256 to record in models/models.json. Only needed after a change to the quantizer or the recipe.
     Clean    removes everything the other tasks wrote.
 
@@ -186,7 +186,8 @@ function Invoke-Calibrate {
         $recorded = Get-Content -Raw -LiteralPath $calibration | ConvertFrom-Json
         Write-Host "Calibrating $($model.name) on samples/photos ($($recorded.method), $($recorded.scope))"
         Invoke-EngineStep ("[void][GridTsne.Engine.Quantization.Int8ModelBuilder]::CalibrateFile($(ConvertTo-Literal $ModelsDir), $(ConvertTo-Literal $model.quantization.from), " +
-            "$(ConvertTo-Literal (Join-Path $Root 'samples/photos')), $(ConvertTo-Literal $calibration), '$($recorded.scope)', '$($recorded.method)', $([double]$recorded.percentile))")
+            "$(ConvertTo-Literal (Join-Path $Root 'samples/photos')), $(ConvertTo-Literal $calibration), '$($recorded.scope)', '$($recorded.method)', $([double]$recorded.percentile), " +
+            "[string[]]@($(@($recorded.PSObject.Properties['floatNodes'] ? $recorded.floatNodes : @()).ForEach({ ConvertTo-Literal $_ }) -join ', ')))")
         $source = Join-Path $ModelsDir $catalog.models.Where({ $_.name -eq $model.quantization.from })[0].file
         $destination = Join-Path $ModelsDir $model.file
         Invoke-EngineStep "[GridTsne.Engine.Quantization.Int8ModelBuilder]::BuildFile($(ConvertTo-Literal $source), $(ConvertTo-Literal $calibration), $(ConvertTo-Literal $destination))"

@@ -36,10 +36,14 @@ public sealed class ResNet18Int8Tests : IDisposable
     }
 
     [Fact]
-    public void ONNX_Runtime_runs_every_convolution_and_residual_add_as_an_int8_kernel()
+    public void ONNX_Runtime_runs_every_convolution_but_the_first_and_every_residual_add_as_an_int8_kernel()
     {
         int convolutions = OnnxGraph.Read(File.ReadAllBytes(_catalog.Get("ResNet18").FilePath)).Nodes.Count(node => node.OpType == "Conv");
         int adds = OnnxGraph.Read(File.ReadAllBytes(_catalog.Get("ResNet18").FilePath)).Nodes.Count(node => node.OpType == "Add");
+        // The first convolution is kept float on purpose (see models.json's recipe): its 3 channels of 0-255
+        // photo values are where 8 bits lost the most fidelity, for 6 % of the multiply-adds.
+        Int8Calibration calibration = Int8ModelBuilder.ReadCalibration(Path.Combine(TestPaths.ModelsDirectory, "resnet18-int8.calibration.json"));
+        Assert.Equal(["Convolution249"], calibration.FloatNodes);
         EmbeddingModelSpec spec = _catalog.Get(Int8Name);
         using SessionOptions options = OnnxRuntimeEnvironment.CreateSessionOptions(1);
         options.EnableProfiling = true;
@@ -72,10 +76,9 @@ public sealed class ResNet18Int8Tests : IDisposable
 
         string summary = string.Join(", ", nodesByOperator.OrderBy(pair => pair.Key, StringComparer.Ordinal).Select(pair => $"{pair.Key} {pair.Value}"));
         Assert.Equal(22, convolutions);
-        Assert.True(convolutions == nodesByOperator.GetValueOrDefault("QLinearConv"), summary);
+        Assert.True(convolutions - 1 == nodesByOperator.GetValueOrDefault("QLinearConv"), summary);
+        Assert.True(nodesByOperator.GetValueOrDefault("Conv") + nodesByOperator.GetValueOrDefault("FusedConv") == 1, summary);
         Assert.Equal(adds, nodesByOperator.GetValueOrDefault("QLinearAdd"));
-        Assert.DoesNotContain("Conv", nodesByOperator.Keys);
-        Assert.DoesNotContain("FusedConv", nodesByOperator.Keys);
         Assert.DoesNotContain("Add", nodesByOperator.Keys);
     }
 
