@@ -120,7 +120,7 @@ Describe 'Built-in model restore' {
 
         $run = Invoke-ChildPwsh @"
 Import-Module '$(Join-Path $module 'GridTsne.psd1')'
-try { Get-ImageEmbedding -LiteralPath '$photo' -ErrorAction Stop; 'embedded' } catch { "error: `$(`$_.FullyQualifiedErrorId): `$(`$_.Exception.Message)" }
+try { Get-ImageEmbedding -LiteralPath '$photo' -Model '$($catalog.models[0].name)' -ErrorAction Stop; 'embedded' } catch { "error: `$(`$_.FullyQualifiedErrorId): `$(`$_.Exception.Message)" }
 "@
         ($run.Output -join "`n") | Should -Not -Match 'embedded'
         ($run.Output -join "`n") | Should -Match 'ModelHashMismatch'

@@ -42,14 +42,14 @@ BeforeAll {
 
 Describe 'Get-ImageEmbedding' {
     Context 'Output' {
-        It 'embeds photos piped from Get-ChildItem as ResNet18 512-d vectors' {
+        It 'embeds photos piped from Get-ChildItem as 512-d vectors of the default model, ResNet18-Int8' {
             $files = Get-ChildItem -LiteralPath $photos -Filter 'photo*.png' | Sort-Object Name
             $result = $files | Get-ImageEmbedding
             $result.Count | Should -Be $files.Count
             $result[0] | Should -BeOfType 'GridTsne.ImageEmbedding'
             $result.Path | Should -Be $files.FullName
             $result | ForEach-Object {
-                $_.Model | Should -Be 'ResNet18'
+                $_.Model | Should -Be 'ResNet18-Int8'
                 $_.Dimensions | Should -Be 512
                 $_.Vector.Count | Should -Be 512
                 ($_.Vector | Measure-Object -Minimum).Minimum | Should -BeGreaterOrEqual 0
@@ -66,7 +66,7 @@ Describe 'Get-ImageEmbedding' {
         It 'shows Path, Model and the dimension count, never the vector' {
             $text = Get-ImageEmbedding -LiteralPath $good | Format-Table | Out-String -Width 200
             $text | Should -Match 'Path\s+Model\s+Dimensions'
-            $text | Should -Match 'ResNet18\s+512'
+            $text | Should -Match 'ResNet18-Int8\s+512'
             $text.Length | Should -BeLessThan 1000
         }
 
@@ -383,7 +383,7 @@ Describe 'Get-ImageEmbedding' {
             # The unpatched ResNet18 from its NuGet package: batch fixed at 1, preprocessing given by hand.
             $packages = Get-NuGetPackageRoot
             $original = Join-Path $packages 'microsoft.ml.dnnimagefeaturizer.resnet18/0.23.1/tools/DnnImageModels/ResNet18Onnx/ResNet18.onnx'
-            $builtIn = Get-ImageEmbedding -LiteralPath $good, $good2
+            $builtIn = Get-ImageEmbedding -LiteralPath $good, $good2 -Model ResNet18
             $custom = Get-ImageEmbedding -LiteralPath $good, $good2 -ModelPath $original -ChannelOrder BGR -PixelScale 1 -Mean 103.06, 115.90, 123.15 -Std 1, 1, 1 -OutputName Pooling395_Output_0 -BatchSize 16
             $custom.Model | Should -Be @('ResNet18', 'ResNet18')
             (Get-Cosine $builtIn[0].Vector $custom[0].Vector) | Should -BeGreaterThan 0.9999

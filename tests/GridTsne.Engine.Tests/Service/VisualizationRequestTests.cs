@@ -6,7 +6,7 @@ namespace GridTsne.Engine.Tests.Service;
 
 public sealed class VisualizationRequestTests : IDisposable
 {
-    private static readonly string[] Models = ["ResNet18"];
+    private static readonly string[] Models = ["ResNet18", "ResNet18-Int8"];
     private readonly string _root = Directory.CreateTempSubdirectory("gridtsne-request-").FullName;
     private readonly PhotoRoots _roots;
 
