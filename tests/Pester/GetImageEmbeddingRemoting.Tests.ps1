@@ -93,7 +93,7 @@ BeforeAll {
 }
 
 AfterAll {
-    Get-PSSession | Remove-PSSession
+    $null = Remove-LoopbackSession @(Get-PSSession)
     Stop-LoopbackSshd $server
 }
 
@@ -205,25 +205,23 @@ Describe 'Get-ImageEmbedding -Session' {
         }
     }
 
-    # Opt-in (GRIDTSNE_SESSION_LOSS_TESTS=1): with both cores busy, Remove-PSSession of a session that is running
-    # a remote pipeline can hang for good inside PowerShell 7.6's own RemoteRunspace.Close (RunspacePool.EndClose
-    # never returns; seen with two busy-loop processes beside the suite), and then the run it breaks never
-    # learns that the session is gone. That would hang the whole suite, so these two tests run only when asked.
-    Context 'Sessions lost mid-run' -Skip:(-not $env:GRIDTSNE_SESSION_LOSS_TESTS) {
+    # A session is lost from this side (Remove-PSSession, from another runspace: the removal of a busy session can
+    # block for good inside PowerShell's own RemoteRunspace.Close when the CPU is busy, and the test must not
+    # wait for it) or frozen (SIGSTOP of its remote pwsh). The transport is never cut: killing the remote pwsh or
+    # its sshd process crashes the local pwsh 7.6 itself (an unhandled IOException in its SSH transport's error
+    # thread). The waits have generous limits that only turn a hang into a failure.
+    Context 'Sessions lost mid-run' {
         BeforeAll {
             # Each photo three times: a long enough run, and repeated paths must each be answered once.
             $script:many = @($paths) * 3
             $script:expectedMany = @($local) * 3
         }
 
-        # Closed from this side (Remove-PSSession). A remote pwsh killed while a remote pipeline runs can crash
-        # the local pwsh 7.6 itself (an unhandled IOException in its SSH transport's error thread), so the
-        # tests do not kill the far end.
         It 'gives every photo exactly once, in order, when a session is closed mid-run' {
             $pair = New-GridTsneSession -Count 2 -Name 'Closed'
             $run = Start-RemoteEmbedding $pair $many @{ BatchSize = 2 }
             Wait-Output $run 6
-            Remove-PSSession $pair[1]
+            $null = Remove-LoopbackSession $pair[1] -TimeoutSeconds 0
             $result = Wait-RemoteEmbedding $run
             $result.State | Should -Be 'Completed'
             $result.Errors | Should -BeNullOrEmpty
@@ -231,14 +229,14 @@ Describe 'Get-ImageEmbedding -Session' {
             $result.Warnings | Where-Object { $_ -like "Session 'Closed2' (127.0.0.1) was lost:*go back to the queue for the 1 remaining session(s)." } |
                 Should -Not -BeNullOrEmpty
             Invoke-Command -Session $pair[0] { 'still usable' } | Should -Be 'still usable'
-            Remove-PSSession $pair[0]
+            $null = Remove-LoopbackSession $pair[0]
         }
 
         It 'fails the photos not yet embedded with NoSessionLeft when every session is lost, each photo exactly once' {
             $pair = New-GridTsneSession -Count 2 -Name 'AllLost'
             $run = Start-RemoteEmbedding $pair $many @{ BatchSize = 2 }
             Wait-Output $run 4
-            Remove-PSSession $pair
+            $null = Remove-LoopbackSession $pair -TimeoutSeconds 0
             $result = Wait-RemoteEmbedding $run
             $result.State | Should -Be 'Completed'
             $result.Errors.Count | Should -BeGreaterThan 0
@@ -254,6 +252,30 @@ Describe 'Get-ImageEmbedding -Session' {
                 $record.Exception.Message | Should -BeLike "'$([WildcardPattern]::Escape($record.TargetObject))' was not embedded: no session is left*'AllLost1'*'AllLost2'*"
             }
             $result.Warnings | Where-Object { $_ -like '*No session is left*' } | Should -Not -BeNullOrEmpty
+        }
+
+        It 'gives up a session that answers nothing for -OperationTimeoutSec, and every photo comes once from the others' -Skip:$IsWindows {
+            # A frozen computer: its remote pwsh stopped (SIGSTOP), its connection still open, no state change.
+            $pair = New-GridTsneSession -Count 2 -Name 'Frozen'
+            $frozenPid = Invoke-Command -Session $pair[1] { $PID }
+            # Generous, so that the healthy session (model loading on a busy CPU) is never taken for a silent one.
+            $run = Start-RemoteEmbedding $pair $many @{ BatchSize = 2; OperationTimeoutSec = 30 }
+            try {
+                Wait-Output $run 6
+                & kill -STOP $frozenPid
+                $result = Wait-RemoteEmbedding $run
+            }
+            finally { & kill -CONT $frozenPid }
+            $result.State | Should -Be 'Completed'
+            $result.Errors | Should -BeNullOrEmpty
+            Assert-SameEmbedding $result.Output $expectedMany
+            $result.Warnings | Where-Object { $_ -like "Session 'Frozen2' (127.0.0.1) was lost: it answered none of its * photos for 30 s*go back to the queue for the 1 remaining session(s)." } |
+                Should -Not -BeNullOrEmpty
+            # Woken up, the frozen session takes the stop it was sent and is usable again.
+            $deadline = [DateTime]::UtcNow.AddMinutes(2)
+            while ($pair[1].Availability -ne 'Available' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+            Invoke-Command -Session $pair[1] { 'usable again' } | Should -Be 'usable again'
+            $null = Remove-LoopbackSession $pair
         }
     }
 

@@ -145,6 +145,27 @@ function New-LoopbackSession {
     }
 }
 
+function Remove-LoopbackSession {
+    <#
+    .SYNOPSIS
+        Removes sessions from another runspace and waits for that at most -TimeoutSeconds; returns whether the
+        removal finished. With the CPU busy, Remove-PSSession of a session that was running a pipeline can block
+        for good inside PowerShell's own RemoteRunspace.Close, so a test never waits for it without a limit.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [System.Management.Automation.Runspaces.PSSession[]] $Session,
+        # 0 starts the removal and returns at once.
+        [int] $TimeoutSeconds = 60
+    )
+    if ($Session.Count -eq 0) { return $true }
+    $shell = [powershell]::Create()
+    $null = $shell.AddCommand('Remove-PSSession').AddParameter('Session', $Session)
+    $async = $shell.BeginInvoke()
+    # The shell is not disposed: disposing one that is still running waits for it.
+    $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds($TimeoutSeconds))
+}
+
 function Stop-LoopbackSshd {
     <# Stops the sshd (sessions opened through it end with it) and deletes its folder. #>
     [CmdletBinding()]
@@ -159,4 +180,4 @@ function Stop-LoopbackSshd {
     }
 }
 
-Export-ModuleMember -Function Start-LoopbackSshd, New-LoopbackSession, Stop-LoopbackSshd
+Export-ModuleMember -Function Start-LoopbackSshd, New-LoopbackSession, Remove-LoopbackSession, Stop-LoopbackSshd
