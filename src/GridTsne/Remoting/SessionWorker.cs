@@ -204,13 +204,13 @@ internal sealed class SessionWorker
     }
 
     /// <summary>
-    /// Lets go of the remote pipeline. One that has ended is disposed here; one still running (a lost session,
-    /// or one that did not confirm its stop in time) is stopped and disposed on a thread-pool thread, since
-    /// both calls wait for the session. The session itself stays open; it is the user's.
+    /// Lets go of the remote pipeline. One that ended in a session still in the run is disposed here; any other
+    /// (a lost session, or one that did not confirm its stop in time) is stopped and disposed on a thread-pool
+    /// thread, since both calls can wait for the session. The session itself stays open; it is the user's.
     /// </summary>
     public void Release()
     {
-        if (HasEnded)
+        if (HasEnded && !WasLost)
         {
             DisposeStreams();
             return;
