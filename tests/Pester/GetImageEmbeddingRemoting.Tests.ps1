@@ -207,26 +207,38 @@ Describe 'Get-ImageEmbedding -Session' {
 
     # A session is lost from this side (Remove-PSSession, from another runspace: the removal of a busy session can
     # block for good inside PowerShell's own RemoteRunspace.Close when the CPU is busy, and the test must not
-    # wait for it) or frozen (SIGSTOP of its remote pwsh). The transport is never cut: killing the remote pwsh or
-    # its sshd process crashes the local pwsh 7.6 itself (an unhandled IOException in its SSH transport's error
-    # thread). The waits have generous limits that only turn a hang into a failure.
-    Context 'Sessions lost mid-run' {
+    # wait for it) or frozen (SIGSTOP of its remote pwsh). A session is frozen before it is closed, so that the
+    # run cannot finish before the close begins, however slowly the removal starts. The transport is never cut:
+    # killing the remote pwsh or its sshd process crashes the local pwsh 7.6 itself (an unhandled IOException in
+    # its SSH transport's error thread). The waits have generous limits that only turn a hang into a failure.
+    Context 'Sessions lost mid-run' -Skip:$IsWindows {
         BeforeAll {
             # Each photo three times: a long enough run, and repeated paths must each be answered once.
             $script:many = @($paths) * 3
             $script:expectedMany = @($local) * 3
+
+            function Close-FrozenSession([object[]] $Session, [int[]] $ProcessId, $Run) {
+                # Freezes the sessions' remote pwsh (ids taken before the run), starts their removal, and returns
+                # the run's result once it ended.
+                try {
+                    Wait-Output $Run 4
+                    & kill -STOP $ProcessId
+                    $null = Remove-LoopbackSession $Session -TimeoutSeconds 0
+                    Wait-RemoteEmbedding $Run
+                }
+                finally { & kill -CONT $ProcessId }
+            }
         }
 
         It 'gives every photo exactly once, in order, when a session is closed mid-run' {
             $pair = New-GridTsneSession -Count 2 -Name 'Closed'
+            $remotePid = Invoke-Command -Session $pair[1] { $PID }
             $run = Start-RemoteEmbedding $pair $many @{ BatchSize = 2 }
-            Wait-Output $run 6
-            $null = Remove-LoopbackSession $pair[1] -TimeoutSeconds 0
-            $result = Wait-RemoteEmbedding $run
+            $result = Close-FrozenSession $pair[1] $remotePid $run
             $result.State | Should -Be 'Completed'
             $result.Errors | Should -BeNullOrEmpty
             Assert-SameEmbedding $result.Output $expectedMany
-            $result.Warnings | Where-Object { $_ -like "Session 'Closed2' (127.0.0.1) was lost:*go back to the queue for the 1 remaining session(s)." } |
+            $result.Warnings | Where-Object { $_ -like "Session 'Closed2' (127.0.0.1) was lost: the session is Clos*go back to the queue for the 1 remaining session(s)." } |
                 Should -Not -BeNullOrEmpty
             Invoke-Command -Session $pair[0] { 'still usable' } | Should -Be 'still usable'
             $null = Remove-LoopbackSession $pair[0]
@@ -234,10 +246,9 @@ Describe 'Get-ImageEmbedding -Session' {
 
         It 'fails the photos not yet embedded with NoSessionLeft when every session is lost, each photo exactly once' {
             $pair = New-GridTsneSession -Count 2 -Name 'AllLost'
+            $remotePids = foreach ($session in $pair) { Invoke-Command -Session $session { $PID } }
             $run = Start-RemoteEmbedding $pair $many @{ BatchSize = 2 }
-            Wait-Output $run 4
-            $null = Remove-LoopbackSession $pair -TimeoutSeconds 0
-            $result = Wait-RemoteEmbedding $run
+            $result = Close-FrozenSession $pair $remotePids $run
             $result.State | Should -Be 'Completed'
             $result.Errors.Count | Should -BeGreaterThan 0
             $result.Output.Count + $result.Errors.Count | Should -Be $many.Count
@@ -254,7 +265,7 @@ Describe 'Get-ImageEmbedding -Session' {
             $result.Warnings | Where-Object { $_ -like '*No session is left*' } | Should -Not -BeNullOrEmpty
         }
 
-        It 'gives up a session that answers nothing for -OperationTimeoutSec, and every photo comes once from the others' -Skip:$IsWindows {
+        It 'gives up a session that answers nothing for -OperationTimeoutSec, and every photo comes once from the others' {
             # A frozen computer: its remote pwsh stopped (SIGSTOP), its connection still open, no state change.
             $pair = New-GridTsneSession -Count 2 -Name 'Frozen'
             $frozenPid = Invoke-Command -Session $pair[1] { $PID }

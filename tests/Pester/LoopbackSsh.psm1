@@ -158,12 +158,20 @@ function Remove-LoopbackSession {
         # 0 starts the removal and returns at once.
         [int] $TimeoutSeconds = 60
     )
-    if ($Session.Count -eq 0) { return $true }
-    $shell = [powershell]::Create()
-    $null = $shell.AddCommand('Remove-PSSession').AddParameter('Session', $Session)
-    $async = $shell.BeginInvoke()
-    # The shell is not disposed: disposing one that is still running waits for it.
-    $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds($TimeoutSeconds))
+    # One runspace per session, all at once: Remove-PSSession closes its sessions one after another, and one
+    # close that blocks would hold back the others.
+    $removals = foreach ($one in $Session) {
+        $shell = [powershell]::Create()
+        $null = $shell.AddCommand('Remove-PSSession').AddParameter('Session', $one)
+        # The shell is not disposed: disposing one that is still running waits for it.
+        $shell.BeginInvoke()
+    }
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    foreach ($removal in $removals) {
+        $left = [Math]::Max(0, ($deadline - [DateTime]::UtcNow).TotalMilliseconds)
+        if (-not $removal.AsyncWaitHandle.WaitOne([int] $left)) { return $false }
+    }
+    $true
 }
 
 function Stop-LoopbackSshd {
