@@ -119,6 +119,17 @@ Describe 'Get-ImageEmbedding -Session' {
             foreach ($session in $sessions) { $summary | Should -Match "'$($session.Name)' \(127\.0\.0\.1\) \d+" }
         }
 
+        It 'gives a silent session up after -OperationTimeoutSec, by default 60 s plus 5 s per photo of -BatchSize' {
+            function Get-SilenceLimit([hashtable] $Parameters) {
+                $verbose = Get-ImageEmbedding -LiteralPath $paths[0] -Session $sessions @Parameters -Verbose 4>&1 |
+                    Where-Object { $_ -is [Management.Automation.VerboseRecord] } | ForEach-Object Message
+                [regex]::Match(($verbose -join "`n"), 'a session silent for (\d+) s with photos to embed is given up').Groups[1].Value
+            }
+            Get-SilenceLimit @{} | Should -Be '140'
+            Get-SilenceLimit @{ BatchSize = 2 } | Should -Be '70'
+            Get-SilenceLimit @{ BatchSize = 2; OperationTimeoutSec = 9 } | Should -Be '9'
+        }
+
         It 'writes one progress for all sessions, from done/total to Completed' {
             $run = Wait-RemoteEmbedding (Start-RemoteEmbedding $sessions $paths @{ BatchSize = 2 })
             $run.Output.Count | Should -Be $paths.Count
