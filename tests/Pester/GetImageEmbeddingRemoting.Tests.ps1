@@ -93,7 +93,7 @@ BeforeAll {
 }
 
 AfterAll {
-    Get-PSSession | Remove-PSSession
+    $null = Remove-LoopbackSession @(Get-PSSession)
     Stop-LoopbackSshd $server
 }
 
@@ -117,6 +117,17 @@ Describe 'Get-ImageEmbedding -Session' {
             $summary = $verbose | Where-Object { $_ -like 'Embedded*' }
             $summary | Should -Match "Embedded $($paths.Count) photos \(0 failed\)"
             foreach ($session in $sessions) { $summary | Should -Match "'$($session.Name)' \(127\.0\.0\.1\) \d+" }
+        }
+
+        It 'gives a silent session up after -OperationTimeoutSec, by default 60 s plus 5 s per photo of -BatchSize' {
+            function Get-SilenceLimit([hashtable] $Parameters) {
+                $verbose = Get-ImageEmbedding -LiteralPath $paths[0] -Session $sessions @Parameters -Verbose 4>&1 |
+                    Where-Object { $_ -is [Management.Automation.VerboseRecord] } | ForEach-Object Message
+                [regex]::Match(($verbose -join "`n"), 'a session silent for (\d+) s with photos to embed is given up').Groups[1].Value
+            }
+            Get-SilenceLimit @{} | Should -Be '140'
+            Get-SilenceLimit @{ BatchSize = 2 } | Should -Be '70'
+            Get-SilenceLimit @{ BatchSize = 2; OperationTimeoutSec = 9 } | Should -Be '9'
         }
 
         It 'writes one progress for all sessions, from done/total to Completed' {
@@ -205,41 +216,50 @@ Describe 'Get-ImageEmbedding -Session' {
         }
     }
 
-    # Opt-in (GRIDTSNE_SESSION_LOSS_TESTS=1): with both cores busy, Remove-PSSession of a session that is running
-    # a remote pipeline can hang for good inside PowerShell 7.6's own RemoteRunspace.Close (RunspacePool.EndClose
-    # never returns; seen with two busy-loop processes beside the suite), and then the run it breaks never
-    # learns that the session is gone. That would hang the whole suite, so these two tests run only when asked.
-    Context 'Sessions lost mid-run' -Skip:(-not $env:GRIDTSNE_SESSION_LOSS_TESTS) {
+    # A session is lost from this side (Remove-PSSession, from another runspace: the removal of a busy session can
+    # block for good inside PowerShell's own RemoteRunspace.Close when the CPU is busy, and the test must not
+    # wait for it) or frozen (SIGSTOP of its remote pwsh). A session is frozen before it is closed, so that the
+    # run cannot finish before the close begins, however slowly the removal starts. The transport is never cut:
+    # killing the remote pwsh or its sshd process crashes the local pwsh 7.6 itself (an unhandled IOException in
+    # its SSH transport's error thread). The waits have generous limits that only turn a hang into a failure.
+    Context 'Sessions lost mid-run' -Skip:$IsWindows {
         BeforeAll {
             # Each photo three times: a long enough run, and repeated paths must each be answered once.
             $script:many = @($paths) * 3
             $script:expectedMany = @($local) * 3
+
+            function Close-FrozenSession([object[]] $Session, [int[]] $ProcessId, $Run) {
+                # Freezes the sessions' remote pwsh (ids taken before the run), starts their removal, and returns
+                # the run's result once it ended.
+                try {
+                    Wait-Output $Run 4
+                    & kill -STOP $ProcessId
+                    $null = Remove-LoopbackSession $Session -TimeoutSeconds 0
+                    Wait-RemoteEmbedding $Run
+                }
+                finally { & kill -CONT $ProcessId }
+            }
         }
 
-        # Closed from this side (Remove-PSSession). A remote pwsh killed while a remote pipeline runs can crash
-        # the local pwsh 7.6 itself (an unhandled IOException in its SSH transport's error thread), so the
-        # tests do not kill the far end.
         It 'gives every photo exactly once, in order, when a session is closed mid-run' {
             $pair = New-GridTsneSession -Count 2 -Name 'Closed'
+            $remotePid = Invoke-Command -Session $pair[1] { $PID }
             $run = Start-RemoteEmbedding $pair $many @{ BatchSize = 2 }
-            Wait-Output $run 6
-            Remove-PSSession $pair[1]
-            $result = Wait-RemoteEmbedding $run
+            $result = Close-FrozenSession $pair[1] $remotePid $run
             $result.State | Should -Be 'Completed'
             $result.Errors | Should -BeNullOrEmpty
             Assert-SameEmbedding $result.Output $expectedMany
-            $result.Warnings | Where-Object { $_ -like "Session 'Closed2' (127.0.0.1) was lost:*go back to the queue for the 1 remaining session(s)." } |
+            $result.Warnings | Where-Object { $_ -like "Session 'Closed2' (127.0.0.1) was lost: the session is Clos*go back to the queue for the 1 remaining session(s)." } |
                 Should -Not -BeNullOrEmpty
             Invoke-Command -Session $pair[0] { 'still usable' } | Should -Be 'still usable'
-            Remove-PSSession $pair[0]
+            $null = Remove-LoopbackSession $pair[0]
         }
 
         It 'fails the photos not yet embedded with NoSessionLeft when every session is lost, each photo exactly once' {
             $pair = New-GridTsneSession -Count 2 -Name 'AllLost'
+            $remotePids = foreach ($session in $pair) { Invoke-Command -Session $session { $PID } }
             $run = Start-RemoteEmbedding $pair $many @{ BatchSize = 2 }
-            Wait-Output $run 4
-            Remove-PSSession $pair
-            $result = Wait-RemoteEmbedding $run
+            $result = Close-FrozenSession $pair $remotePids $run
             $result.State | Should -Be 'Completed'
             $result.Errors.Count | Should -BeGreaterThan 0
             $result.Output.Count + $result.Errors.Count | Should -Be $many.Count
@@ -254,6 +274,30 @@ Describe 'Get-ImageEmbedding -Session' {
                 $record.Exception.Message | Should -BeLike "'$([WildcardPattern]::Escape($record.TargetObject))' was not embedded: no session is left*'AllLost1'*'AllLost2'*"
             }
             $result.Warnings | Where-Object { $_ -like '*No session is left*' } | Should -Not -BeNullOrEmpty
+        }
+
+        It 'gives up a session that answers nothing for -OperationTimeoutSec, and every photo comes once from the others' {
+            # A frozen computer: its remote pwsh stopped (SIGSTOP), its connection still open, no state change.
+            $pair = New-GridTsneSession -Count 2 -Name 'Frozen'
+            $frozenPid = Invoke-Command -Session $pair[1] { $PID }
+            # Generous, so that the healthy session (model loading on a busy CPU) is never taken for a silent one.
+            $run = Start-RemoteEmbedding $pair $many @{ BatchSize = 2; OperationTimeoutSec = 30 }
+            try {
+                Wait-Output $run 6
+                & kill -STOP $frozenPid
+                $result = Wait-RemoteEmbedding $run
+            }
+            finally { & kill -CONT $frozenPid }
+            $result.State | Should -Be 'Completed'
+            $result.Errors | Should -BeNullOrEmpty
+            Assert-SameEmbedding $result.Output $expectedMany
+            $result.Warnings | Where-Object { $_ -like "Session 'Frozen2' (127.0.0.1) was lost: it answered none of its * photos for 30 s*go back to the queue for the 1 remaining session(s)." } |
+                Should -Not -BeNullOrEmpty
+            # Woken up, the frozen session takes the stop it was sent and is usable again.
+            $deadline = [DateTime]::UtcNow.AddMinutes(2)
+            while ($pair[1].Availability -ne 'Available' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+            Invoke-Command -Session $pair[1] { 'usable again' } | Should -Be 'usable again'
+            $null = Remove-LoopbackSession $pair
         }
     }
 

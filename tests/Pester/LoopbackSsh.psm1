@@ -145,6 +145,35 @@ function New-LoopbackSession {
     }
 }
 
+function Remove-LoopbackSession {
+    <#
+    .SYNOPSIS
+        Removes sessions from another runspace and waits for that at most -TimeoutSeconds; returns whether the
+        removal finished. With the CPU busy, Remove-PSSession of a session that was running a pipeline can block
+        for good inside PowerShell's own RemoteRunspace.Close, so a test never waits for it without a limit.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [System.Management.Automation.Runspaces.PSSession[]] $Session,
+        # 0 starts the removal and returns at once.
+        [int] $TimeoutSeconds = 60
+    )
+    # One runspace per session, all at once: Remove-PSSession closes its sessions one after another, and one
+    # close that blocks would hold back the others.
+    $removals = foreach ($one in $Session) {
+        $shell = [powershell]::Create()
+        $null = $shell.AddCommand('Remove-PSSession').AddParameter('Session', $one)
+        # The shell is not disposed: disposing one that is still running waits for it.
+        $shell.BeginInvoke()
+    }
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    foreach ($removal in $removals) {
+        $left = [Math]::Max(0, ($deadline - [DateTime]::UtcNow).TotalMilliseconds)
+        if (-not $removal.AsyncWaitHandle.WaitOne([int] $left)) { return $false }
+    }
+    $true
+}
+
 function Stop-LoopbackSshd {
     <# Stops the sshd (sessions opened through it end with it) and deletes its folder. #>
     [CmdletBinding()]
@@ -159,4 +188,4 @@ function Stop-LoopbackSshd {
     }
 }
 
-Export-ModuleMember -Function Start-LoopbackSshd, New-LoopbackSession, Stop-LoopbackSshd
+Export-ModuleMember -Function Start-LoopbackSshd, New-LoopbackSession, Remove-LoopbackSession, Stop-LoopbackSshd

@@ -144,6 +144,14 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
     public PSSession[]? Session { get; set; }
 
     /// <summary>
+    /// With -Session: how long a session that has photos to embed may answer none before it is treated as lost
+    /// (its photos go to the other sessions). By default 60 s plus 5 s per photo of -BatchSize.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(1, 86400)]
+    public int OperationTimeoutSec { get; set; }
+
+    /// <summary>
     /// Writes every result of an input object before reading the next one. The remote side of -Session uses it:
     /// the caller sends a session its next batch only when the results of an earlier one are back, so results
     /// must not wait for input that comes after them.
@@ -466,9 +474,10 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
         }
 
         // Two inference runs per batch: fewer round trips, and still small enough to balance the sessions.
-        _remote = new RemoteEmbeddingDispatcher(sessions, parameters, 2 * BatchSize, CancellationToken);
+        int silenceSeconds = OperationTimeoutSec > 0 ? OperationTimeoutSec : SessionWatchdog.DefaultSilenceSeconds(BatchSize);
+        _remote = new RemoteEmbeddingDispatcher(sessions, parameters, 2 * BatchSize, TimeSpan.FromSeconds(silenceSeconds), CancellationToken);
         _activity = string.Create(CultureInfo.InvariantCulture, $"Get-ImageEmbedding on {sessions.Count} session(s)");
-        WriteVerbose(string.Create(CultureInfo.InvariantCulture, $"Batches of {_remote.BatchSize} photos to {sessions.Count} session(s), at most {_remote.Window} photos on the way."));
+        WriteVerbose(string.Create(CultureInfo.InvariantCulture, $"Batches of {_remote.BatchSize} photos to {sessions.Count} session(s), at most {_remote.Window} photos on the way; a session silent for {silenceSeconds} s with photos to embed is given up."));
     }
 
     private void ProcessRemote(IReadOnlyList<string> paths) => Pump(() =>

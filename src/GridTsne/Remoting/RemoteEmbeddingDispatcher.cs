@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Diagnostics;
 using System.Management.Automation;
 using System.Management.Automation.Remoting;
 using System.Management.Automation.Runspaces;
@@ -12,24 +13,39 @@ internal sealed record RemoteEmbeddingResult(string Path, ImageEmbedding? Embedd
 /// <summary>
 /// Spreads photos over PowerShell sessions for <c>Get-ImageEmbedding -Session</c>. Photos wait in one local
 /// queue; each session takes a batch whenever it has fewer than two on the way, so a faster computer takes
-/// more. Results are handed back in input order. A session that breaks puts its unanswered photos back at the
+/// more. Results are handed back in input order. A session that is lost puts its unanswered photos back at the
 /// front of the queue; when no session is left, the remaining photos fail. Every photo is answered exactly once.
 /// </summary>
 /// <remarks>
-/// The pipeline thread adds and takes; remoting threads deliver results and state changes. All state is
-/// guarded by one lock, and nothing here writes to the pipeline: warnings wait in <see cref="TakeWarnings"/>.
-/// Calls into remoting (sending a batch, stopping, closing input) are never made under the lock: they are
-/// queued as actions and run after it is released, because remoting raises its events while holding locks
-/// of its own, which would deadlock against a thread that holds ours and waits for remoting.
+/// <para>
+/// A watchdog makes sure that a lost session can never hang the run. A session is lost when its remote
+/// pipeline ends early, when its runspace leaves the Opened state (Closing, Closed, Broken, Disconnecting,
+/// Disconnected: seen from the runspace's events, and polled every <see cref="PollInterval"/> in case no event
+/// comes), or when it has photos to embed and answers none for <see cref="SilenceLimit"/>. Every wait here is
+/// bounded by the poll interval and wakes on cancellation; calls into the sessions never run on the caller's
+/// thread (<see cref="SessionWorker.Post"/>), since a lost session can block them for good.
+/// </para>
+/// <para>
+/// The pipeline thread adds and takes; remoting and thread-pool threads deliver results and state changes.
+/// All state is guarded by one lock, and nothing here writes to the pipeline: warnings wait in
+/// <see cref="TakeWarnings"/>. Runspace states are read outside the lock, because remoting raises its events
+/// while holding locks of its own.
+/// </para>
 /// </remarks>
 internal sealed class RemoteEmbeddingDispatcher : IDisposable
 {
+    /// <summary>How often a waiting caller looks at the sessions even when no event came.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How long <see cref="Dispose"/> waits for the sessions' pipelines to end cleanly, all together.</summary>
+    private static readonly TimeSpan EndWait = TimeSpan.FromSeconds(5);
+
     private readonly object _gate = new();
     private readonly List<SessionWorker> _workers;
     private readonly List<RemoteWorkItem> _queue = [];
     private readonly Dictionary<long, RemoteEmbeddingResult> _finished = [];
     private readonly List<string> _warnings = [];
-    private readonly List<Action> _remotingCalls = [];
+    private readonly List<Action> _unsubscribe = [];
     private readonly CancellationToken _cancellationToken;
     private readonly CancellationTokenRegistration _cancellation;
     private long _nextIndex;
@@ -42,9 +58,11 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
     /// <param name="sessions">Checked sessions, each given one remote pipeline.</param>
     /// <param name="parameters">Get-ImageEmbedding's parameters for the remote side (no paths).</param>
     /// <param name="batchSize">Photos per batch sent to a session.</param>
-    public RemoteEmbeddingDispatcher(IReadOnlyList<CheckedSession> sessions, Hashtable parameters, int batchSize, CancellationToken cancellationToken)
+    /// <param name="silenceLimit">How long a session with photos to embed may answer none before it counts as lost.</param>
+    public RemoteEmbeddingDispatcher(IReadOnlyList<CheckedSession> sessions, Hashtable parameters, int batchSize, TimeSpan silenceLimit, CancellationToken cancellationToken)
     {
         BatchSize = batchSize;
+        SilenceLimit = silenceLimit;
         // Room for two batches on the way to every session, results waiting behind a slow batch, and a full
         // batch queued: enough to keep every session busy with memory bounded (about 10 kB per photo).
         Window = 4 * batchSize * sessions.Count;
@@ -52,6 +70,7 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
         _workers = sessions.Select(session => new SessionWorker(session, parameters)).ToList();
         foreach (SessionWorker worker in _workers)
         {
+            Watch(worker);
             worker.Start(
                 (_, _) => OnOutput(worker),
                 (_, _) => OnWarning(worker),
@@ -62,6 +81,9 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
     }
 
     public int BatchSize { get; }
+
+    /// <summary>How long a session with photos to embed may answer none before the watchdog gives it up.</summary>
+    public TimeSpan SilenceLimit { get; }
 
     /// <summary>Photos that can be between <see cref="TryAdd"/> and <see cref="Take"/> at once.</summary>
     public int Window { get; }
@@ -114,7 +136,6 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
             }
         }
 
-        RunRemotingCalls();
         return true;
     }
 
@@ -128,8 +149,6 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
             CloseInputsWhenDone();
             Monitor.PulseAll(_gate);
         }
-
-        RunRemotingCalls();
     }
 
     /// <summary>The next result in input order if it is ready, without waiting.</summary>
@@ -144,7 +163,8 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
     /// <summary>
     /// Waits for the next result in input order, or for a warning to write (then true with a null result).
     /// False once <see cref="Complete"/> was called and every result was taken. Throws
-    /// <see cref="OperationCanceledException"/> when the run is cancelled.
+    /// <see cref="OperationCanceledException"/> when the run is cancelled. While it waits, it runs the watchdog
+    /// every <see cref="PollInterval"/>, so that a session lost without a word cannot keep it waiting.
     /// </summary>
     public bool Take(out RemoteEmbeddingResult? result)
     {
@@ -172,13 +192,10 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
                 _takerWaiting = true;
                 Dispatch();
                 _takerWaiting = false;
-                if (_remotingCalls.Count == 0)
-                {
-                    Monitor.Wait(_gate);
-                }
+                Monitor.Wait(_gate, PollInterval);
             }
 
-            RunRemotingCalls();
+            Watchdog();
         }
     }
 
@@ -198,9 +215,15 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
         }
     }
 
-    /// <summary>Ends every remote pipeline (stopping those with work left); the sessions stay open.</summary>
+    /// <summary>
+    /// Ends every remote pipeline: those with work left (after Ctrl+C or an error) are stopped, the others end
+    /// once their input closes. It waits at most <see cref="EndWait"/> in all for the sessions still in the run
+    /// to confirm, so that they are idle for the caller's next command; lost sessions are not waited for.
+    /// The sessions stay open.
+    /// </summary>
     public void Dispose()
     {
+        List<SessionWorker> live;
         lock (_gate)
         {
             if (_disposed)
@@ -209,21 +232,49 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
             }
 
             _disposed = true;
-            // Stop every pipeline with work left at once (a clean end for the others), then wait for each.
-            foreach (SessionWorker worker in _workers)
+            // Sessions that finished their work are waited for too (until idle); lost ones are not.
+            live = _workers.Where(worker => !worker.WasLost).ToList();
+            foreach (SessionWorker worker in live.Where(worker => worker.IsLive))
             {
-                _remotingCalls.Add(worker.Outstanding.Count > 0 ? worker.BeginStop : worker.CloseInput);
+                if (worker.Outstanding.Count > 0 || _cancellationToken.IsCancellationRequested)
+                {
+                    worker.BeginStop();
+                }
+                else
+                {
+                    worker.MarkInputClosed();
+                    worker.Post(worker.CloseInput, _ => { });
+                }
             }
         }
 
-        RunRemotingCalls();
-
         _cancellation.Dispose();
+        foreach (Action unsubscribe in _unsubscribe)
+        {
+            unsubscribe();
+        }
+
+        long deadline = Stopwatch.GetTimestamp() + (long)(EndWait.TotalSeconds * Stopwatch.Frequency);
+        foreach (SessionWorker worker in live)
+        {
+            if (!worker.EndedHandle.WaitOne(Remaining(deadline)))
+            {
+                // It did not end in time: stop it, and let go of it without waiting any longer.
+                worker.BeginStop();
+                continue;
+            }
+
+            worker.WaitUntilIdle(Remaining(deadline));
+        }
+
         foreach (SessionWorker worker in _workers)
         {
-            worker.Dispose();
+            worker.Release();
         }
     }
+
+    private static TimeSpan Remaining(long deadline) =>
+        TimeSpan.FromSeconds(Math.Max(0, (deadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency));
 
     private bool TryTakeNext(out RemoteEmbeddingResult? result)
     {
@@ -258,52 +309,105 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
             int count = Math.Min(BatchSize, _queue.Count);
             List<RemoteWorkItem> batch = _queue.GetRange(0, count);
             _queue.RemoveRange(0, count);
+            if (worker.Outstanding.Count == 0)
+            {
+                // Silence is measured from the moment an idle session gets work.
+                worker.LastProgress = Stopwatch.GetTimestamp();
+            }
+
             worker.Outstanding.AddRange(batch);
-            _remotingCalls.Add(() => Send(worker, batch));
+            worker.Post(() => worker.Send(batch), ex => OnSendFailed(worker, ex));
         }
     }
 
-    /// <summary>Runs the remoting calls queued under the lock, now that it is released.</summary>
-    private void RunRemotingCalls()
+    private void OnSendFailed(SessionWorker worker, Exception ex)
     {
-        while (true)
+        // The session broke as the batch went out: its photos go back to the queue.
+        lock (_gate)
         {
-            List<Action> calls;
-            lock (_gate)
+            if (worker.IsLive)
             {
-                if (_remotingCalls.Count == 0)
-                {
-                    return;
-                }
-
-                calls = [.. _remotingCalls];
-                _remotingCalls.Clear();
-            }
-
-            foreach (Action call in calls)
-            {
-                call();
+                LoseSession(worker, ex.Message);
+                Monitor.PulseAll(_gate);
             }
         }
     }
 
-    private void Send(SessionWorker worker, List<RemoteWorkItem> batch)
+    /// <summary>Follows the session's runspace: leaving the Opened state is the end of that session's part in the run.</summary>
+    private void Watch(SessionWorker worker)
     {
-        try
+        Runspace runspace = worker.Runspace;
+        EventHandler<RunspaceStateEventArgs> onState = (_, change) => OnRunspaceState(worker, change.RunspaceStateInfo);
+        // Availability changes with every pipeline start and end; it only wakes the watchdog, which reads the state.
+        EventHandler<RunspaceAvailabilityEventArgs> onAvailability = (_, _) => WakeTaker();
+        runspace.StateChanged += onState;
+        runspace.AvailabilityChanged += onAvailability;
+        _unsubscribe.Add(() =>
         {
-            worker.Send(batch);
+            runspace.StateChanged -= onState;
+            runspace.AvailabilityChanged -= onAvailability;
+        });
+    }
+
+    private void WakeTaker()
+    {
+        lock (_gate)
+        {
+            Monitor.PulseAll(_gate);
         }
-        catch (Exception ex) when (ex is PSInvalidOperationException or PSRemotingTransportException or InvalidRunspaceStateException)
+    }
+
+    /// <summary>
+    /// Gives up the sessions whose runspace is no longer open, and those silent for longer than
+    /// <see cref="SilenceLimit"/> with photos to embed. Runs on the pipeline thread, between waits.
+    /// </summary>
+    private void Watchdog()
+    {
+        List<SessionWorker> live;
+        lock (_gate)
         {
-            // The session broke as the batch went out: its photos go back to the queue.
-            lock (_gate)
+            live = _workers.Where(worker => worker.IsLive).ToList();
+        }
+
+        // Read outside the lock: the runspace takes its own lock to answer.
+        var states = live.Select(worker => (Worker: worker, State: worker.Runspace.RunspaceStateInfo)).ToList();
+        long now = Stopwatch.GetTimestamp();
+        lock (_gate)
+        {
+            foreach ((SessionWorker worker, RunspaceStateInfo state) in states)
             {
-                if (worker.IsLive)
+                if (!worker.IsLive || _disposed || _cancellationToken.IsCancellationRequested)
                 {
-                    LoseSession(worker, ex.Message);
-                    Monitor.PulseAll(_gate);
+                    continue;
+                }
+
+                if (SessionWatchdog.IsLost(state.State))
+                {
+                    LoseSession(worker, SessionWatchdog.DescribeState(state));
+                }
+                else if (worker.Outstanding.Count > 0 && SessionWatchdog.IsSilentTooLong(worker.LastProgress, now, SilenceLimit))
+                {
+                    LoseSession(worker, SessionWatchdog.DescribeSilence(worker.Outstanding.Count, SilenceLimit));
                 }
             }
+        }
+    }
+
+    private void OnRunspaceState(SessionWorker worker, RunspaceStateInfo state)
+    {
+        if (!SessionWatchdog.IsLost(state.State))
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (worker.IsLive && !_disposed && !_cancellationToken.IsCancellationRequested)
+            {
+                LoseSession(worker, SessionWatchdog.DescribeState(state));
+            }
+
+            Monitor.PulseAll(_gate);
         }
     }
 
@@ -324,12 +428,14 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
                 return;
             }
 
+            worker.LastProgress = Stopwatch.GetTimestamp();
             foreach (RemoteEmbeddingRecord record in records)
             {
                 RemoteWorkItem? item = worker.TakeOutstanding(record.Path);
                 if (item is null)
                 {
                     LoseSession(worker, $"it answered for a photo it was not sent ('{record.Path}'{(record.Message is null ? "" : ": " + record.Message)})");
+                    Monitor.PulseAll(_gate);
                     return;
                 }
 
@@ -342,8 +448,6 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
             CloseInputsWhenDone();
             Monitor.PulseAll(_gate);
         }
-
-        RunRemotingCalls();
     }
 
     private void OnWarning(SessionWorker worker)
@@ -365,6 +469,7 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
 
         // Answers that arrived just before the end count.
         OnOutput(worker);
+        string reason = worker.DescribeEnd(state);
         lock (_gate)
         {
             if (!worker.IsLive || _disposed || _cancellationToken.IsCancellationRequested)
@@ -374,22 +479,20 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
 
             if (state.State == PSInvocationState.Completed && worker.Outstanding.Count == 0 && worker.InputClosed)
             {
-                worker.Fail("it finished its work");
+                worker.Finish();
                 return;
             }
 
-            LoseSession(worker, worker.DescribeEnd(state));
+            LoseSession(worker, reason);
             Monitor.PulseAll(_gate);
         }
-
-        RunRemotingCalls();
     }
 
     /// <summary>A session left mid-run: its unanswered photos go back to the front of the queue, in input order.</summary>
     private void LoseSession(SessionWorker worker, string reason)
     {
         List<RemoteWorkItem> unfinished = worker.Fail(reason);
-        _remotingCalls.Add(worker.BeginStop);
+        worker.BeginStop();
         int live = _workers.Count(candidate => candidate.IsLive);
         _warnings.Add(live > 0
             ? $"Session {worker.Description} was lost: {reason}. Its {unfinished.Count} unfinished photos go back to the queue for the {live} remaining session(s)."
@@ -429,21 +532,25 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
     {
         if (_inputComplete && _answered == _nextIndex)
         {
-            foreach (SessionWorker worker in _workers)
+            foreach (SessionWorker worker in _workers.Where(worker => worker.IsLive && !worker.InputClosed))
             {
-                _remotingCalls.Add(worker.CloseInput);
+                worker.MarkInputClosed();
+                worker.Post(worker.CloseInput, _ => { });
             }
         }
     }
 
     private void OnCancelled()
     {
+        // Ctrl+C: the remote pipelines start stopping at once (Dispose waits for them), and the taker wakes.
         lock (_gate)
         {
-            _remotingCalls.AddRange(_workers.Select(worker => (Action)worker.BeginStop));
+            foreach (SessionWorker worker in _workers)
+            {
+                worker.BeginStop();
+            }
+
             Monitor.PulseAll(_gate);
         }
-
-        RunRemotingCalls();
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Diagnostics;
 using System.Management.Automation;
 using System.Management.Automation.Remoting;
 using System.Management.Automation.Runspaces;
@@ -12,11 +13,13 @@ namespace GridTsne.Remoting;
 /// (-CompleteEachInput), and each result comes back as a <see cref="RemoteEmbeddingRecord"/>.
 /// </summary>
 /// <remarks>
-/// The dispatcher reads and changes the state (<see cref="Outstanding"/>, <see cref="IsLive"/>) under its lock,
-/// and calls the members that talk to the session (<see cref="Send"/>, <see cref="BeginStop"/>,
-/// <see cref="CloseInput"/>) outside it.
+/// The dispatcher reads and changes the state (<see cref="Outstanding"/>, <see cref="IsLive"/>,
+/// <see cref="LastProgress"/>) under its lock. Nothing that talks to the session runs on the caller's thread:
+/// a session that is lost can block any call into it for good (a close that never completes, a transport
+/// that no longer answers), so the input goes out through <see cref="Post"/>, one call after another on a
+/// thread-pool thread, and stops are fire-and-forget.
 /// </remarks>
-internal sealed class SessionWorker : IDisposable
+internal sealed class SessionWorker
 {
     private const string WorkerScript = """
         param([hashtable] $Parameters)
@@ -25,12 +28,13 @@ internal sealed class SessionWorker : IDisposable
             ForEach-Object { [GridTsne.Remoting.RemoteEmbeddingRecord]::Encode($_) }
         """;
 
-    private static readonly TimeSpan EndWait = TimeSpan.FromSeconds(5);
-
     private readonly PowerShell _shell;
     private readonly PSDataCollection<PSObject> _input = new();
     private readonly PSDataCollection<PSObject> _output = new();
+    private readonly object _postGate = new();
+    private Task _posted = Task.CompletedTask;
     private IAsyncResult? _running;
+    private int _stopRequested;
 
     public SessionWorker(CheckedSession session, Hashtable parameters)
     {
@@ -44,10 +48,12 @@ internal sealed class SessionWorker : IDisposable
 
     public string Description => Session.Description;
 
+    public Runspace Runspace => Session.Session.Runspace;
+
     /// <summary>Photos sent and not yet answered, in the order sent.</summary>
     public List<RemoteWorkItem> Outstanding { get; } = [];
 
-    /// <summary>True until the remote pipeline ends or fails.</summary>
+    /// <summary>True until the session leaves the run (its pipeline ended, or it was found lost).</summary>
     public bool IsLive { get; private set; }
 
     /// <summary>Why the session left the run, for the errors of photos that no session could embed.</summary>
@@ -55,8 +61,20 @@ internal sealed class SessionWorker : IDisposable
 
     public long Completed { get; set; }
 
+    /// <summary>
+    /// When the session last showed progress (<see cref="Stopwatch.GetTimestamp"/>): an answer, or work sent
+    /// while it had none. The watchdog measures silence from here.
+    /// </summary>
+    public long LastProgress { get; set; }
+
     /// <summary>No more batches may be sent (set under the dispatcher's lock; the input closes just after).</summary>
     public bool InputClosed { get; private set; }
+
+    /// <summary>True once the remote pipeline has ended, whichever way.</summary>
+    public bool HasEnded => _running?.IsCompleted ?? true;
+
+    /// <summary>Signaled when the remote pipeline ends.</summary>
+    public WaitHandle EndedHandle => _running!.AsyncWaitHandle;
 
     /// <summary>Starts the remote pipeline; results, warnings and its end arrive through the handlers.</summary>
     public void Start(EventHandler<DataAddedEventArgs> onOutput, EventHandler<DataAddedEventArgs> onWarning, EventHandler<PSInvocationStateChangedEventArgs> onStateChanged)
@@ -65,7 +83,32 @@ internal sealed class SessionWorker : IDisposable
         _shell.Streams.Warning.DataAdded += onWarning;
         _shell.InvocationStateChanged += onStateChanged;
         IsLive = true;
+        LastProgress = Stopwatch.GetTimestamp();
         _running = _shell.BeginInvoke(_input, _output);
+    }
+
+    /// <summary>
+    /// Runs a call into the session on a thread-pool thread, after the calls posted before it: the caller never
+    /// waits for the session. A call that fails with a remoting error goes to <paramref name="onFailure"/>.
+    /// </summary>
+    public void Post(Action call, Action<Exception> onFailure)
+    {
+        lock (_postGate)
+        {
+            _posted = _posted.ContinueWith(
+                _ =>
+                {
+                    try
+                    {
+                        call();
+                    }
+                    catch (Exception ex) when (IsRemotingFailure(ex))
+                    {
+                        onFailure(ex);
+                    }
+                },
+                CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        }
     }
 
     /// <summary>Sends one batch (already in <see cref="Outstanding"/>); the remote side answers every path in it before it reads the next batch.</summary>
@@ -95,79 +138,107 @@ internal sealed class SessionWorker : IDisposable
         return item;
     }
 
-    /// <summary>The session left the run: its outstanding photos go back to the caller.</summary>
+    /// <summary>True when the session was given up mid-run (as opposed to finishing its work).</summary>
+    public bool WasLost { get; private set; }
+
+    /// <summary>The session was lost: its outstanding photos go back to the caller.</summary>
     public List<RemoteWorkItem> Fail(string reason)
     {
         IsLive = false;
+        WasLost = true;
         FailureReason = reason;
         List<RemoteWorkItem> unfinished = [.. Outstanding];
         Outstanding.Clear();
         return unfinished;
     }
 
-    /// <summary>No more batches: the remote pipeline ends once it has answered the last one.</summary>
+    /// <summary>The remote pipeline ended after answering everything it was sent.</summary>
+    public void Finish()
+    {
+        IsLive = false;
+        FailureReason = "it finished its work";
+    }
+
+    /// <summary>No more batches may be sent; the input itself closes through <see cref="CloseInput"/>, posted.</summary>
+    public void MarkInputClosed() => InputClosed = true;
+
+    /// <summary>Ends the input: the remote pipeline ends once it has answered the last batch.</summary>
     public void CloseInput()
     {
-        InputClosed = true;
         if (_input.IsOpen)
         {
             _input.Complete();
         }
     }
 
-    /// <summary>Asks the remote pipeline to stop, without waiting (Ctrl+C).</summary>
+    /// <summary>
+    /// Asks the remote pipeline to stop, once, on a thread-pool thread: even starting a stop can block when the
+    /// session is lost.
+    /// </summary>
     public void BeginStop()
     {
-        if (_running is not null && !_running.IsCompleted)
+        if (HasEnded || Interlocked.Exchange(ref _stopRequested, 1) != 0)
         {
-            _shell.BeginStop(null, null);
+            return;
         }
+
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                _shell.BeginStop(null, null);
+            }
+            catch (Exception ex) when (IsRemotingFailure(ex))
+            {
+                // The session broke meanwhile; there is nothing left to stop.
+            }
+        });
     }
 
     /// <summary>Why the remote pipeline ended, in words for a warning.</summary>
     public string DescribeEnd(PSInvocationStateInfo state)
     {
-        RunspaceState runspace = Session.Session.Runspace.RunspaceStateInfo.State;
+        RunspaceState runspace = Runspace.RunspaceStateInfo.State;
         string reason = state.Reason?.Message ?? state.State.ToString();
         return runspace == RunspaceState.Opened ? reason : $"the session is {runspace} ({reason})";
     }
 
     /// <summary>
-    /// Ends the remote pipeline: when all work is done it finishes on its own (waited for briefly), otherwise it is
-    /// stopped. The session itself stays open and usable.
+    /// Lets go of the remote pipeline. One that ended in a session still in the run is disposed here; any other
+    /// (a lost session, or one that did not confirm its stop in time) is stopped and disposed on a thread-pool
+    /// thread, since both calls can wait for the session. The session itself stays open; it is the user's.
     /// </summary>
-    public void Dispose()
+    public void Release()
     {
-        if (_running is not null && !_running.IsCompleted)
+        if (HasEnded && !WasLost)
         {
-            CloseInput();
-            // With nothing outstanding the pipeline ends by itself once its input is closed; otherwise it is stopped.
-            if (!_running.AsyncWaitHandle.WaitOne(Outstanding.Count == 0 ? EndWait : TimeSpan.Zero))
-            {
-                try
-                {
-                    _shell.Stop();
-                }
-                catch (Exception ex) when (ex is PSRemotingTransportException or InvalidRunspaceStateException or PSInvalidOperationException)
-                {
-                    // The session broke meanwhile; there is nothing left to stop.
-                }
-            }
+            DisposeStreams();
+            return;
         }
 
-        WaitUntilSessionIdle();
-        _shell.Dispose();
-        _input.Dispose();
-        _output.Dispose();
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                _shell.Stop();
+            }
+            catch (Exception ex) when (IsRemotingFailure(ex))
+            {
+                // The session broke meanwhile; there is nothing left to stop.
+            }
+
+            DisposeStreams();
+        });
     }
 
     /// <summary>
-    /// The session reports itself available again only when the server confirms the pipeline's end, a moment
-    /// after the invocation ended here; the caller's next command in that session must not find it busy.
+    /// Waits, at most <paramref name="timeout"/>, until the session is no longer busy with our pipeline. The
+    /// session reports itself available again only when the server confirms the pipeline's end, a moment after
+    /// the invocation ended here, and the caller's next command in that session must not find it busy.
     /// </summary>
-    private void WaitUntilSessionIdle()
+    public void WaitUntilIdle(TimeSpan timeout)
     {
-        Runspace runspace = Session.Session.Runspace;
+        Runspace runspace = Runspace;
         using var idle = new ManualResetEventSlim();
         EventHandler<RunspaceAvailabilityEventArgs> onChange = (_, _) =>
         {
@@ -181,13 +252,23 @@ internal sealed class SessionWorker : IDisposable
         {
             if (runspace.RunspaceAvailability == RunspaceAvailability.Busy && runspace.RunspaceStateInfo.State == RunspaceState.Opened)
             {
-                idle.Wait(EndWait);
+                idle.Wait(timeout);
             }
         }
         finally
         {
             runspace.AvailabilityChanged -= onChange;
         }
+    }
+
+    private static bool IsRemotingFailure(Exception ex) =>
+        ex is PSInvalidOperationException or PSRemotingTransportException or InvalidRunspaceStateException or ObjectDisposedException;
+
+    private void DisposeStreams()
+    {
+        _shell.Dispose();
+        _input.Dispose();
+        _output.Dispose();
     }
 }
 
