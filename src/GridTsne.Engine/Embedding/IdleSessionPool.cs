@@ -15,7 +15,7 @@ namespace GridTsne.Engine.Embedding;
 /// </remarks>
 internal static class IdleSessionPool
 {
-    /// <summary>Idle sessions kept: enough for the two built-in models; each costs 50-150 MB of memory.</summary>
+    /// <summary>Idle sessions kept: enough for the two built-in models; releasing one frees about 56 MB of resident memory for ResNet18 fp32, 18 MB for int8.</summary>
     public const int Capacity = 2;
 
     private static readonly object Gate = new();

@@ -16,7 +16,7 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
 
     public void OnRemove(PSModuleInfo psModuleInfo)
     {
-        // Model sessions Get-ImageEmbedding kept for its next call hold 50-150 MB each.
+        // Model sessions Get-ImageEmbedding kept for its next call hold tens of megabytes each.
         Commands.GetImageEmbeddingCommand.ReleaseIdleSessions();
         AssemblyLoadContext.Default.Resolving -= ResolveEngine;
     }
