@@ -73,6 +73,7 @@ $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $pwsh = (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source
 $benchOut = New-Item -ItemType Directory -Force -Path (Join-Path $root 'out/bench')
 $harness = Join-Path $PSScriptRoot 'EmbeddingBench/bin/Release/net8.0/EmbeddingBench.dll'
+Import-Module (Join-Path $PSScriptRoot 'EndToEnd.psm1') -Force
 
 function Write-Step([string] $Text) { if (-not $Quiet) { Write-Host $Text } }
 
@@ -115,25 +116,11 @@ function New-CameraSet([string] $Source, [string] $Target) {
 }
 
 function Measure-Embedding([string] $Manifest, [string] $Directory, [string] $Label) {
-    # Cold (first run in a fresh pwsh, model load included) and warm (the same again), as Invoke-EmbeddingBenchmark.ps1 times them.
-    $script = @"
-Import-Module '$($Manifest -replace "'", "''")'
-`$process = Get-Process -Id `$PID
-foreach (`$state in 'cold', 'warm') {
-    `$process.Refresh(); `$cpu = `$process.TotalProcessorTime
-    `$clock = [Diagnostics.Stopwatch]::StartNew()
-    `$count = (Get-ChildItem -LiteralPath '$($Directory -replace "'", "''")' -File | Get-ImageEmbedding -Model $Model | Measure-Object).Count
-    `$clock.Stop(); `$process.Refresh()
-    "state=`$state images=`$count seconds=`$(`$clock.Elapsed.TotalSeconds) cpuMsPerImage=`$((`$process.TotalProcessorTime - `$cpu).TotalMilliseconds / `$count)"
-}
-"@
-    $lines = & $pwsh -NoProfile -NonInteractive -Command $script
-    if ($LASTEXITCODE -ne 0) { throw "Get-ImageEmbedding ($Label) failed." }
-    # Photos per second, and CPU ms per photo (all threads): the CPU figure holds up better on a loaded machine.
+    # Cold (first run in a fresh pwsh, model load included) and warm (the same again): photos per second, and CPU ms per photo.
     $result = @{}
-    foreach ($pairs in Read-Pairs $lines 'state=') {
-        $result[$pairs.state] = [double]$pairs.images / [double]$pairs.seconds
-        $result[$pairs.state + 'Cpu'] = [double]$pairs.cpuMsPerImage
+    foreach ($run in Measure-ColdAndWarm -Manifest $Manifest -Directory $Directory -Model $Model -Label $Label) {
+        $result[$run.State] = $run.PhotosPerSecond
+        $result[$run.State + 'Cpu'] = $run.CpuMsPerPhoto
     }
     $result
 }

@@ -23,8 +23,8 @@
 #>
 [CmdletBinding()]
 param(
-    # The photos; by default imagenet-sample in a 'shared/data' folder beside the repository or above it.
-    [string] $ImageDirectory,
+    # The photos; by default ../shared/data/imagenet-sample beside the repository (where CI puts it).
+    [string] $ImageDirectory = (Join-Path $PSScriptRoot '../../../shared/data/imagenet-sample'),
 
     [ValidateRange(1, 50)]
     [int] $Runs = 5,
@@ -38,8 +38,8 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+Import-Module (Join-Path $PSScriptRoot 'EndToEnd.psm1') -Force
 $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
-$pwsh = (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source
 $work = Join-Path $root 'out/bench/coldstart'
 
 function Get-LoadAverage { ((Get-Content /proc/loadavg) -split ' ' | Select-Object -First 3) -join ' ' }
@@ -48,15 +48,6 @@ function Get-Median([double[]] $Values) {
     $sorted = [double[]]($Values | Sort-Object)
     if ($sorted.Count % 2) { return $sorted[($sorted.Count - 1) / 2] }
     ($sorted[$sorted.Count / 2 - 1] + $sorted[$sorted.Count / 2]) / 2
-}
-
-function Find-Photos {
-    if ($ImageDirectory) { return (Resolve-Path -LiteralPath $ImageDirectory).Path }
-    for ($directory = Split-Path $root; $directory; $directory = Split-Path $directory) {
-        $candidate = Join-Path $directory 'shared/data/imagenet-sample'
-        if (Test-Path -LiteralPath $candidate) { return $candidate }
-    }
-    throw 'No imagenet-sample folder found above the repository; pass -ImageDirectory.'
 }
 
 function Get-Crossgen {
@@ -104,27 +95,13 @@ function New-Variant([string] $Name, [string[]] $Precompiled, $Crossgen) {
 }
 
 function Measure-Variant([string] $Manifest) {
-    $script = @"
-Import-Module '$($Manifest -replace "'", "''")'
-`$process = Get-Process -Id `$PID
-foreach (`$state in 'cold', 'warm') {
-    `$process.Refresh(); `$cpu = `$process.TotalProcessorTime
-    `$clock = [Diagnostics.Stopwatch]::StartNew()
-    `$count = (Get-ChildItem -LiteralPath '$($photos -replace "'", "''")' -File | Get-ImageEmbedding -Model $Model | Measure-Object).Count
-    `$clock.Stop(); `$process.Refresh()
-    "`$state `$(`$count / `$clock.Elapsed.TotalSeconds) `$((`$process.TotalProcessorTime - `$cpu).TotalMilliseconds / `$count)"
-}
-"@
     $result = @{}
-    foreach ($line in & $pwsh -NoProfile -NonInteractive -Command $script) {
-        $state, $rate, $cpu = "$line" -split ' '
-        $result[$state] = [pscustomobject]@{ PhotosPerSecond = [double]$rate; CpuMsPerPhoto = [double]$cpu }
-    }
-    if ($LASTEXITCODE -ne 0 -or $result.Count -ne 2) { throw "The run of $Manifest failed." }
+    foreach ($run in Measure-ColdAndWarm -Manifest $Manifest -Directory $photos -Model $Model) { $result[$run.State] = $run }
+    if ($result.Count -ne 2) { throw "The run of $Manifest failed." }
     $result
 }
 
-$photos = Find-Photos
+$photos = (Resolve-Path -LiteralPath $ImageDirectory).Path
 New-Item -ItemType Directory -Force -Path $work | Out-Null
 $crossgen = Get-Crossgen
 $own = 'GridTsne', 'GridTsne.Engine'
