@@ -4,9 +4,10 @@ namespace GridTsne.Engine.Embedding;
 
 /// <summary>
 /// ONNX Runtime sessions that a finished command handed back, kept for the next command in the same process.
-/// Creating a session (graph optimisation, weight prepacking) costs about a second of CPU for ResNet18 fp32:
-/// on a 48-photo folder that was a fifth of a warm Get-ImageEmbedding's CPU time. A session is idle here or
-/// in use by exactly one <see cref="ImageEmbedder"/>, never both, so nothing is shared between running pipelines.
+/// Creating a session (graph optimization, weight prepacking) costs ResNet18 fp32 0.2-0.4 s of CPU even after the
+/// first one in a process: about 5 ms per photo of a warm Get-ImageEmbedding over 48 camera photos (bench/README.md).
+/// A session is idle here or in use by exactly one <see cref="ImageEmbedder"/>, never both, so nothing is shared
+/// between running pipelines.
 /// </summary>
 /// <remarks>
 /// At most <see cref="Capacity"/> sessions stay idle (one per model file and thread count); the one used
