@@ -25,6 +25,9 @@
 
 .EXAMPLE
     pwsh bench/embedding/Invoke-CameraBenchmark.ps1 -Photos 24 -Runs 5 -SkipMemory -SkipImageNet
+
+.EXAMPLE
+    pwsh bench/embedding/Invoke-CameraBenchmark.ps1 -BaselineRoot /tmp/gridtsne-main -Model ResNet18-Int8 -SkipMemory -SkipFullDecodePeer
 #>
 [CmdletBinding()]
 param(
@@ -36,6 +39,10 @@ param(
 
     [ValidateRange(1, 50)]
     [int] $Runs = 5,
+
+    # The built-in model for (a), (b) and the 500 x 375 comparison (the baseline must have it too); the peers stay fp32.
+    [ValidateSet('ResNet18', 'ResNet18-Int8')]
+    [string] $Model = 'ResNet18',
 
     # A built GridTsne checkout to compare with (e.g. a clone of main built with build.ps1); none: no baseline.
     [string] $BaselineRoot,
@@ -66,6 +73,7 @@ $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $pwsh = (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source
 $benchOut = New-Item -ItemType Directory -Force -Path (Join-Path $root 'out/bench')
 $harness = Join-Path $PSScriptRoot 'EmbeddingBench/bin/Release/net8.0/EmbeddingBench.dll'
+Import-Module (Join-Path $PSScriptRoot 'EndToEnd.psm1') -Force
 
 function Write-Step([string] $Text) { if (-not $Quiet) { Write-Host $Text } }
 
@@ -108,25 +116,11 @@ function New-CameraSet([string] $Source, [string] $Target) {
 }
 
 function Measure-Embedding([string] $Manifest, [string] $Directory, [string] $Label) {
-    # Cold (first run in a fresh pwsh, model load included) and warm (the same again), as Invoke-EmbeddingBenchmark.ps1 times them.
-    $script = @"
-Import-Module '$($Manifest -replace "'", "''")'
-`$process = Get-Process -Id `$PID
-foreach (`$state in 'cold', 'warm') {
-    `$process.Refresh(); `$cpu = `$process.TotalProcessorTime
-    `$clock = [Diagnostics.Stopwatch]::StartNew()
-    `$count = (Get-ChildItem -LiteralPath '$($Directory -replace "'", "''")' -File | Get-ImageEmbedding | Measure-Object).Count
-    `$clock.Stop(); `$process.Refresh()
-    "state=`$state images=`$count seconds=`$(`$clock.Elapsed.TotalSeconds) cpuMsPerImage=`$((`$process.TotalProcessorTime - `$cpu).TotalMilliseconds / `$count)"
-}
-"@
-    $lines = & $pwsh -NoProfile -NonInteractive -Command $script
-    if ($LASTEXITCODE -ne 0) { throw "Get-ImageEmbedding ($Label) failed." }
-    # Photos per second, and CPU ms per photo (all threads): the CPU figure holds up better on a loaded machine.
+    # Cold (first run in a fresh pwsh, model load included) and warm (the same again): photos per second, and CPU ms per photo.
     $result = @{}
-    foreach ($pairs in Read-Pairs $lines 'state=') {
-        $result[$pairs.state] = [double]$pairs.images / [double]$pairs.seconds
-        $result[$pairs.state + 'Cpu'] = [double]$pairs.cpuMsPerImage
+    foreach ($run in Measure-ColdAndWarm -Manifest $Manifest -Directory $Directory -Model $Model -Label $Label) {
+        $result[$run.State] = $run.PhotosPerSecond
+        $result[$run.State + 'Cpu'] = $run.CpuMsPerPhoto
     }
     $result
 }
@@ -182,8 +176,8 @@ $rounds = [Collections.Generic.List[object]]::new()
 for ($run = 1; $run -le $Runs; $run++) {
     Write-Step "Round $run of $Runs (load $(Get-LoadAverage))..."
     $round = [ordered]@{}
-    $round.inferenceCpuMs = [double]@(Read-Pairs (& dotnet $harness inference (Join-Path $root 'models') $tensorSource 1 16) 'mode=')[0].cpuMsPerImage
-    $round.decodeCpuMs = [double]@(Read-Pairs (& dotnet $harness decode (Join-Path $root 'models') $camera 1) 'mode=')[0].cpuMsPerImage
+    $round.inferenceCpuMs = [double]@(Read-Pairs (& dotnet $harness inference (Join-Path $root 'models') $tensorSource 1 16 0 0 $Model) 'mode=')[0].cpuMsPerImage
+    $round.decodeCpuMs = [double]@(Read-Pairs (& dotnet $harness decode (Join-Path $root 'models') $camera 1 16 0 0 $Model) 'mode=')[0].cpuMsPerImage
     $new = Measure-Embedding $manifest $camera 'this build'
     $round.embedCold = $new.cold; $round.embedWarm = $new.warm; $round.embedWarmCpuMs = $new.warmCpu
     if ($baselineManifest) {
@@ -218,7 +212,7 @@ $memory = $null
 if (-not $SkipMemory) {
     Write-Step "Peak memory over $MemoryPhotos camera photos (load $(Get-LoadAverage))..."
     $repeat = [int][math]::Ceiling($MemoryPhotos / $cameraFiles.Count)
-    $script = "Import-Module '$($manifest -replace "'", "''")'; (1..$repeat | ForEach-Object { Get-ChildItem -LiteralPath '$($camera -replace "'", "''")' -File } | Select-Object -First $MemoryPhotos | Get-ImageEmbedding | Measure-Object).Count"
+    $script = "Import-Module '$($manifest -replace "'", "''")'; (1..$repeat | ForEach-Object { Get-ChildItem -LiteralPath '$($camera -replace "'", "''")' -File } | Select-Object -First $MemoryPhotos | Get-ImageEmbedding -Model $Model | Measure-Object).Count"
     $report = & /usr/bin/time -v $pwsh -NoProfile -NonInteractive -Command $script 2>&1
     if ($LASTEXITCODE -ne 0) { throw 'The memory run failed.' }
     $memory = [pscustomobject]@{

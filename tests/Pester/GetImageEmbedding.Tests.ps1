@@ -357,6 +357,35 @@ Describe 'Get-ImageEmbedding' {
             }
         }
 
+        It 'keeps the loaded model for the next call, with the same vectors bit for bit, until the module is removed' {
+            # A child pwsh: removing the module here would disturb the other tests.
+            $photosList = ($good, $good2 | ForEach-Object { "'" + ($_ -replace "'", "''") + "'" }) -join ','
+            $run = Invoke-ChildPwsh -Command @"
+`$ErrorActionPreference = 'Stop'
+function Write-Call([string] `$Name) {
+    `$records = Get-ImageEmbedding -LiteralPath $photosList -Verbose 4>&1
+    "`${Name}: " + @(`$records | Where-Object { `$_ -is [Management.Automation.VerboseRecord] -and `$_.Message -match 'model ResNet18 ' })[0].Message
+    foreach (`$embedding in `$records | Where-Object { `$_ -isnot [Management.Automation.VerboseRecord] }) {
+        "`${Name} vector: " + ((`$embedding.Vector | ForEach-Object { [BitConverter]::SingleToInt32Bits(`$_) }) -join ',')
+    }
+}
+Import-Module '$((Get-GridTsneManifestPath) -replace "'", "''")'
+Write-Call first
+Write-Call second
+Remove-Module GridTsne
+Import-Module '$((Get-GridTsneManifestPath) -replace "'", "''")'
+Write-Call third
+"@
+            $run.ExitCode | Should -Be 0 -Because ($run.Output -join "`n")
+            ($run.Output -match '^first: ') | Should -Match '^first: Loaded model ResNet18 '
+            ($run.Output -match '^second: ') | Should -Match '^second: Reused the loaded model ResNet18 '
+            ($run.Output -match '^third: ') | Should -Match '^third: Loaded model ResNet18 '
+            $first = @($run.Output -match '^first vector: ' -replace '^first vector: ')
+            $first.Count | Should -Be 2
+            @($run.Output -match '^second vector: ' -replace '^second vector: ') | Should -Be $first
+            @($run.Output -match '^third vector: ' -replace '^third vector: ') | Should -Be $first
+        }
+
         It 'ends with one terminating error before any photo is read when <Case>' -TestCases @(
             @{ Case = 'the model name is unknown'; Parameters = @{ Model = 'VGG99' }; ErrorId = 'ModelUnknown' }
             @{ Case = 'the model file is missing'; Parameters = @{ ModelPath = 'no-such-model.onnx' }; ErrorId = 'ModelNotFound' }

@@ -20,10 +20,14 @@ public sealed class ImageEmbedder : IDisposable
     private readonly string[] _outputNames;
     private readonly int _fixedBatch;
     private readonly Lazy<string> _identity;
+    private readonly string? _poolKey;
+    private bool _disposed;
 
     private ImageEmbedder(EmbeddingModelSpec spec, SessionOptions options, InferenceSession session, string inputName, string outputName,
-        ImagePreprocessing preprocessing, int fixedBatch, int dimensions, int intraOpThreads, TimeSpan loadTime)
+        ImagePreprocessing preprocessing, int fixedBatch, int dimensions, int intraOpThreads, TimeSpan loadTime, string? poolKey, bool sessionReused)
     {
+        _poolKey = poolKey;
+        SessionReused = sessionReused;
         Spec = spec;
         _sessionOptions = options;
         _session = session;
@@ -67,6 +71,9 @@ public sealed class ImageEmbedder : IDisposable
     /// <summary>Time taken to verify and load the model.</summary>
     public TimeSpan LoadTime { get; }
 
+    /// <summary>The session was one an earlier <see cref="OpenReusable"/> handed back, not loaded now.</summary>
+    public bool SessionReused { get; }
+
     /// <summary>
     /// What the cache keys on besides the photo: the model file's content, the output read and every
     /// preprocessing setting. Computed on first use (hashing a large user model takes a moment).
@@ -80,7 +87,20 @@ public sealed class ImageEmbedder : IDisposable
     /// Loads and checks a model. Every problem (missing file, failed hash, not ONNX, wrong input or output)
     /// is a <see cref="ModelLoadException"/> raised before any photo is read.
     /// </summary>
-    public static ImageEmbedder Open(EmbeddingModelSpec spec, int intraOpThreads = 0)
+    public static ImageEmbedder Open(EmbeddingModelSpec spec, int intraOpThreads = 0) => Open(spec, intraOpThreads, reusable: false);
+
+    /// <summary>
+    /// Like <see cref="Open(EmbeddingModelSpec, int)"/>, but takes an idle session of the same model file and
+    /// thread count that an earlier embedder handed back, if there is one, and hands its session back on
+    /// <see cref="Dispose"/> instead of destroying it, for the next command in this process
+    /// (<see cref="IdleSessionPool"/>). The vectors are the same either way.
+    /// </summary>
+    public static ImageEmbedder OpenReusable(EmbeddingModelSpec spec, int intraOpThreads = 0) => Open(spec, intraOpThreads, reusable: true);
+
+    /// <summary>Destroys the idle sessions <see cref="OpenReusable"/> kept (e.g. when the module is removed); returns how many.</summary>
+    public static int ReleaseIdleSessions() => IdleSessionPool.Clear();
+
+    private static ImageEmbedder Open(EmbeddingModelSpec spec, int intraOpThreads, bool reusable)
     {
         var clock = Stopwatch.StartNew();
         if (spec.IsBuiltIn)
@@ -96,14 +116,17 @@ public sealed class ImageEmbedder : IDisposable
         }
 
         int threads = intraOpThreads > 0 ? intraOpThreads : Environment.ProcessorCount;
-        SessionOptions options = OnnxRuntimeEnvironment.CreateSessionOptions(threads);
+        string? poolKey = reusable ? IdleSessionPool.KeyOf(spec, threads) : null;
         InferenceSession? session = null;
+        SessionOptions? options = null;
+        bool reused = poolKey is not null && IdleSessionPool.TryTake(poolKey, out session, out options);
+        options ??= OnnxRuntimeEnvironment.CreateSessionOptions(threads);
         bool handedOver = false;
         try
         {
             try
             {
-                session = OnnxRuntimeEnvironment.CreateSession(spec.FilePath, options);
+                session ??= OnnxRuntimeEnvironment.CreateSession(spec.FilePath, options);
             }
             catch (OnnxRuntimeException ex)
             {
@@ -113,7 +136,8 @@ public sealed class ImageEmbedder : IDisposable
 
             (string inputName, ImagePreprocessing preprocessing, int fixedBatch) = CheckInput(spec, session);
             (string outputName, int dimensions) = CheckOutput(spec, session);
-            var embedder = new ImageEmbedder(spec, options, session, inputName, outputName, preprocessing, fixedBatch, dimensions, threads, clock.Elapsed);
+            var embedder = new ImageEmbedder(spec, options, session, inputName, outputName, preprocessing, fixedBatch, dimensions, threads, clock.Elapsed,
+                poolKey, reused);
             handedOver = true;
             return embedder;
         }
@@ -121,8 +145,16 @@ public sealed class ImageEmbedder : IDisposable
         {
             if (!handedOver)
             {
-                session?.Dispose();
-                options.Dispose();
+                // A session the spec does not fit (e.g. another output name) is still good for the next caller.
+                if (reused)
+                {
+                    IdleSessionPool.Return(poolKey!, session!, options);
+                }
+                else
+                {
+                    session?.Dispose();
+                    options.Dispose();
+                }
             }
         }
     }
@@ -193,8 +225,21 @@ public sealed class ImageEmbedder : IDisposable
         }
     }
 
+    /// <summary>Destroys the session, or, for <see cref="OpenReusable"/>, hands it back for the next command.</summary>
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        if (_poolKey is not null)
+        {
+            IdleSessionPool.Return(_poolKey, _session, _sessionOptions);
+            return;
+        }
+
         _session.Dispose();
         _sessionOptions.Dispose();
     }

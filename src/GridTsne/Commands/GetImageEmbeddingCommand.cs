@@ -26,6 +26,7 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
     private const string LiteralPathModelFileSet = "LiteralPathModelFile";
     private const int ProgressActivityId = 0x4754; // "GT"
 
+    private static bool s_sessionsKept;
     private ImageEmbedder? _embedder;
     private EmbeddingPipeline? _pipeline;
     private readonly Stopwatch _clock = new();
@@ -182,7 +183,9 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
             Task warmUp = Task.Run(() => DecoderWarmUp.Run(ThumbnailSize, warmUpStop.Token));
             try
             {
-                _embedder = ImageEmbedder.Open(spec);
+                // The session stays loaded for the next Get-ImageEmbedding in this process (removed with the module).
+                _embedder = ImageEmbedder.OpenReusable(spec);
+                Volatile.Write(ref s_sessionsKept, true);
             }
             catch (ModelLoadException ex)
             {
@@ -215,8 +218,9 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
         }
 
         ImagePreprocessing preprocessing = _embedder!.Preprocessing;
+        string loaded = _embedder.SessionReused ? "Reused the loaded model" : "Loaded model";
         WriteVerbose(string.Create(CultureInfo.InvariantCulture,
-            $"Loaded model {_embedder.Name} ({_embedder.Spec.FilePath}) in {_embedder.LoadTime.TotalMilliseconds:0} ms: input '{_embedder.InputName}' {preprocessing.Width}x{preprocessing.Height} {preprocessing.ChannelOrder}, output '{_embedder.OutputName}' ({DescribeDimensions(_embedder.Dimensions)})."));
+            $"{loaded} {_embedder.Name} ({_embedder.Spec.FilePath}) in {_embedder.LoadTime.TotalMilliseconds:0} ms: input '{_embedder.InputName}' {preprocessing.Width}x{preprocessing.Height} {preprocessing.ChannelOrder}, output '{_embedder.OutputName}' ({DescribeDimensions(_embedder.Dimensions)})."));
         WriteVerbose(string.Create(CultureInfo.InvariantCulture,
             $"Batch size {_pipeline!.BatchSize}, {_embedder.IntraOpThreads} inference threads, {ThrottleLimit} decoder threads, crop {Crop}{(cacheDirectory is null ? "" : ", cache " + cacheDirectory)}."));
     }
@@ -296,6 +300,19 @@ public sealed class GetImageEmbeddingCommand : GridTsneCmdlet
         }
 
         base.Dispose(disposing);
+    }
+
+    /// <summary>Destroys the model sessions kept for later commands; the module calls it when it is removed.</summary>
+    internal static void ReleaseIdleSessions()
+    {
+        // Without a command run there is nothing to release, and no reason to load the engine.
+        if (Volatile.Read(ref s_sessionsKept))
+        {
+            ReleaseEngineSessions();
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        static void ReleaseEngineSessions() => ImageEmbedder.ReleaseIdleSessions();
     }
 
     private EmbeddingModelSpec ResolveModel()

@@ -14,7 +14,12 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
 
     public void OnImport() => AssemblyLoadContext.Default.Resolving += ResolveEngine;
 
-    public void OnRemove(PSModuleInfo psModuleInfo) => AssemblyLoadContext.Default.Resolving -= ResolveEngine;
+    public void OnRemove(PSModuleInfo psModuleInfo)
+    {
+        // Model sessions Get-ImageEmbedding kept for its next call hold tens of megabytes each.
+        Commands.GetImageEmbeddingCommand.ReleaseIdleSessions();
+        AssemblyLoadContext.Default.Resolving -= ResolveEngine;
+    }
 
     private static Assembly? ResolveEngine(AssemblyLoadContext defaultContext, AssemblyName assemblyName)
     {

@@ -92,9 +92,10 @@ public sealed class SafeImageLoaderTests : IDisposable
         using var process = Process.GetCurrentProcess();
         process.Refresh();
         long before = process.WorkingSet64;
-        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        // This thread's allocations only: other test classes run in parallel in this process.
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         var error = Assert.Throws<ImageLoadException>(() => SafeImageLoader.Load(path));
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
         process.Refresh();
 
         Assert.Equal(ImageLoadFailure.TooLarge, error.Failure);
@@ -112,11 +113,12 @@ public sealed class SafeImageLoaderTests : IDisposable
         string path = _temp.File("bomb.jpg");
         File.WriteAllBytes(path, jpeg);
         SafeImageLoader.Load(Sample).Dispose(); // Warm up, so the measurement sees only the bomb.
-        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        // This thread's allocations only: other test classes run in parallel in this process.
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
 
         var error = Assert.Throws<ImageLoadException>(() => SafeImageLoader.Load(path, new Size(224, 224), null, out _));
 
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
         Assert.Equal(ImageLoadFailure.TooLarge, error.Failure);
         Assert.Contains("65535x65535", error.Reason, StringComparison.Ordinal);
         Assert.True(allocated < 1024 * 1024, $"allocated {allocated} bytes");
