@@ -26,9 +26,10 @@ public sealed record GridLayoutOptions
 
     /// <summary>
     /// Items whose neighborhoods the candidate layouts are scored on (DPQ16, O(sample × N)); with at
-    /// most this many items the scores are exact.
+    /// most this many items the scores are exact. 1024 makes the choice exact on a 32 × 32 grid: with 500 the
+    /// estimate picked the sorted candidate on 2 of 11 ImageNet layouts where the refined one scored higher.
     /// </summary>
-    public int ScoreSampleSize { get; init; } = 500;
+    public int ScoreSampleSize { get; init; } = 1024;
 
     /// <summary>Factor the radius shrinks by after every round (FLAS: 0.93, LAS: 0.99); the last round has radius 1.</summary>
     public double RadiusDecay { get; init; } = 0.99;
