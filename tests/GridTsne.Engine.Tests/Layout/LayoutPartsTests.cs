@@ -127,6 +127,45 @@ public class LayoutPartsTests
         GridLayoutOptimizerTests.AssertValidLayout(cellOfItem, count);
     }
 
+    [Fact]
+    public void Once_settled_no_exchange_within_reach_lowers_the_brute_force_neighborhood_plus_context_cost()
+    {
+        // Two kinds of item, 0 and 1: the neighbor cost alone only counts unlike neighbors, so many exchanges tie
+        // on it exactly and only the context term decides them.
+        const int rows = 9, columns = 10, count = rows * columns, dimensions = 1;
+        float[] vectors = Enumerable.Range(0, count).Select(item => item % 3 == 0 ? 1f : 0f).ToArray();
+        int[] cellOfItem = GridLayoutOptimizerTests.Shuffled(count, seed: 13);
+        int[] itemAt = new int[count];
+        for (int item = 0; item < count; item++)
+        {
+            itemAt[cellOfItem[item]] = item;
+        }
+
+        var refiner = new NeighborhoodRefiner(vectors, dimensions, rows, columns, itemAt, cellOfItem, new SmoothedMap(rows, columns, dimensions, new float[dimensions]), new FixedParallel(2, default));
+        int passes = refiner.Refine(100);
+        Assert.True(passes < 100, "the search did not settle");
+
+        // The last pass changed nothing against the means of the final layout: check every exchange by brute force.
+        double[] means = BoxMeans(vectors, dimensions, rows, columns, cellOfItem, NeighborhoodRefiner.ContextRadius);
+        double Cost(int[] cells) => ReferenceCost(vectors, dimensions, rows, columns, cells) + NeighborhoodRefiner.ContextWeight * ContextCost(vectors, dimensions, cells, means);
+        double settled = Cost(cellOfItem);
+        for (int p = 0; p < count; p++)
+        {
+            for (int q = p + 1; q < count; q++)
+            {
+                int dr = q / columns - p / columns, dc = q % columns - p % columns;
+                if (dr * dr + dc * dc > NeighborhoodRefiner.SwapReach * NeighborhoodRefiner.SwapReach)
+                {
+                    continue;
+                }
+
+                int[] swapped = (int[])cellOfItem.Clone();
+                (swapped[itemAt[p]], swapped[itemAt[q]]) = (q, p);
+                Assert.True(Cost(swapped) >= settled * (1 - 1e-7), $"exchanging cells {p} and {q}: {settled} → {Cost(swapped)}");
+            }
+        }
+    }
+
     /// <summary>The mean vector of the (2r + 1)² cells around every cell of a full grid, mirrored at the borders.</summary>
     private static double[] BoxMeans(float[] vectors, int dimensions, int rows, int columns, int[] cellOfItem, int radius)
     {
