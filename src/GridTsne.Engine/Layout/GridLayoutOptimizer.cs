@@ -139,7 +139,7 @@ public static class GridLayoutOptimizer
         return new GridLayoutResult(cells, chosen, before, after, sample.Length, radii.Length, moves, stopwatch.Elapsed);
     }
 
-    /// <summary>The items the candidates are scored on: all, or a sample drawn from the seed.</summary>
+    /// <summary>The items the candidates are scored on: all (up to <see cref="GridLayoutOptions.ExactScoreItems"/>), or a sample drawn from the seed.</summary>
     private static int[] ScoreSample(int count, GridLayoutOptions options)
     {
         int[] items = new int[count];
@@ -148,7 +148,7 @@ public static class GridLayoutOptimizer
             items[i] = i;
         }
 
-        if (count <= options.ScoreSampleSize)
+        if (count <= Math.Max(options.ExactScoreItems, options.ScoreSampleSize))
         {
             return items;
         }
