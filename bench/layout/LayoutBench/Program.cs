@@ -59,7 +59,11 @@ else if (startFile is not null && File.Exists(startFile))
 }
 else
 {
-    TsneResult tsne = TsneRunner.Run(vectors, count, dimensions, new TsneOptions { Seed = 42 });
+    TsneResult tsne = TsneRunner.Run(vectors, count, dimensions, new TsneOptions
+    {
+        Seed = (int)Setting("tsneseed", 42),
+        Initialization = settings.GetValueOrDefault("init", "pca") == "random" ? TsneInitialization.Random : TsneInitialization.Pca,
+    });
     var x = new double[count];
     var y = new double[count];
     for (int i = 0; i < count; i++)

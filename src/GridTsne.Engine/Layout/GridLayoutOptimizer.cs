@@ -109,15 +109,18 @@ public static class GridLayoutOptimizer
 
         double before = Score(input);
 
+        // One map serves both candidates in turn (the swap search's context means, then FLAS's smoothed map):
+        // at 100,000 × 512 it is 400 MB.
+        var map = new SmoothedMap(shape.Rows, shape.Columns, dimensions, Run.MeanVector(vectors.Span, count, dimensions));
         var refinedItemAt = (int[])inputItemAt.Clone();
         var refined = (int[])input.Clone();
-        var refiner = new NeighborhoodRefiner(vectors, dimensions, shape.Rows, shape.Columns, refinedItemAt, refined, parallel);
+        var refiner = new NeighborhoodRefiner(vectors, dimensions, shape.Rows, shape.Columns, refinedItemAt, refined, map, parallel);
         refiner.Refine(MaxRefinementPasses, pass => Report("Swapping neighbors in the input layout", 15));
         double refinedScore = Score(refined);
 
         var sortedItemAt = (int[])inputItemAt.Clone();
         var sorted = (int[])input.Clone();
-        var run = new Run(vectors, dimensions, shape, sortedItemAt, sorted, options, parallel);
+        var run = new Run(vectors, dimensions, shape, sortedItemAt, sorted, map, options, parallel);
         for (int round = 0; round < radii.Length; round++)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -125,7 +128,7 @@ public static class GridLayoutOptimizer
             Report($"Sorting: round {round + 1} of {radii.Length}, radius {radii[round]}", 1);
         }
 
-        var sortedRefiner = new NeighborhoodRefiner(vectors, dimensions, shape.Rows, shape.Columns, sortedItemAt, sorted, parallel);
+        var sortedRefiner = new NeighborhoodRefiner(vectors, dimensions, shape.Rows, shape.Columns, sortedItemAt, sorted, map, parallel);
         sortedRefiner.Refine(MaxRefinementPasses, pass => Report("Swapping neighbors in the sorted layout", 15));
         double sortedScore = Score(sorted);
 
@@ -136,7 +139,7 @@ public static class GridLayoutOptimizer
         return new GridLayoutResult(cells, chosen, before, after, sample.Length, radii.Length, moves, stopwatch.Elapsed);
     }
 
-    /// <summary>The items the candidates are scored on: all, or a sample drawn from the seed.</summary>
+    /// <summary>The items the candidates are scored on: all (up to <see cref="GridLayoutOptions.ExactScoreItems"/>), or a sample drawn from the seed.</summary>
     private static int[] ScoreSample(int count, GridLayoutOptions options)
     {
         int[] items = new int[count];
@@ -145,7 +148,7 @@ public static class GridLayoutOptimizer
             items[i] = i;
         }
 
-        if (count <= options.ScoreSampleSize)
+        if (count <= Math.Max(options.ExactScoreItems, options.ScoreSampleSize))
         {
             return items;
         }
@@ -235,7 +238,7 @@ public static class GridLayoutOptimizer
         private readonly SmoothedMap _map;
         private long _moves;
 
-        public Run(ReadOnlyMemory<float> vectors, int dimensions, GridShape shape, int[] itemAt, int[] cellOfItem, GridLayoutOptions options, FixedParallel parallel)
+        public Run(ReadOnlyMemory<float> vectors, int dimensions, GridShape shape, int[] itemAt, int[] cellOfItem, SmoothedMap map, GridLayoutOptions options, FixedParallel parallel)
         {
             _vectors = vectors;
             _dimensions = dimensions;
@@ -245,7 +248,7 @@ public static class GridLayoutOptimizer
             _cellOfItem = cellOfItem;
             _options = options;
             _parallel = parallel;
-            _map = new SmoothedMap(_rows, _columns, dimensions, MeanVector(vectors.Span, cellOfItem.Length, dimensions));
+            _map = map;
         }
 
         public long Moves => _moves;
@@ -295,7 +298,8 @@ public static class GridLayoutOptimizer
             }
         }
 
-        private static float[] MeanVector(ReadOnlySpan<float> vectors, int count, int dimensions)
+        /// <summary>The mean of all vectors: the value empty cells start the smoothed map with.</summary>
+        public static float[] MeanVector(ReadOnlySpan<float> vectors, int count, int dimensions)
         {
             var mean = new double[dimensions];
             for (int item = 0; item < count; item++)

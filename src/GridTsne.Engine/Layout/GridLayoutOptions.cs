@@ -25,8 +25,16 @@ public sealed record GridLayoutOptions
     public double AutoRadiusFraction { get; init; } = 0.2;
 
     /// <summary>
-    /// Items whose neighborhoods the candidate layouts are scored on (DPQ16, O(sample × N)); with at
-    /// most this many items the scores are exact.
+    /// Up to this many items the candidate layouts are scored on every item's neighborhood (exact DPQ16,
+    /// O(N²)). 1024 makes the choice exact on a 32 × 32 grid: at 1,000 photos a 500-item estimate kept the
+    /// sorted candidate on 2 of 11 ImageNet layouts where the refined one scored higher.
+    /// </summary>
+    public int ExactScoreItems { get; init; } = 1024;
+
+    /// <summary>
+    /// Above <see cref="ExactScoreItems"/>, the items whose neighborhoods the candidates are scored on
+    /// (O(sample × N)); a larger sample costs time and, at 100,000 items, memory (1,024 raised the peak from
+    /// 1.24 to 1.73 GB).
     /// </summary>
     public int ScoreSampleSize { get; init; } = 500;
 
@@ -66,6 +74,7 @@ public sealed record GridLayoutOptions
 
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxDegreeOfParallelism, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(ScoreSampleSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ExactScoreItems, 1);
     }
 }
 

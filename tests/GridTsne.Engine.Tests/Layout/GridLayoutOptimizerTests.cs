@@ -43,6 +43,24 @@ public class GridLayoutOptimizerTests
         Assert.True(Dpq(vectors, count, side, result.CellOfItem) >= before - 1e-12);
     }
 
+    [Theory]
+    [InlineData(60, 100, 10, 60)] // within ExactScoreItems: every item, exact
+    [InlineData(60, 20, 100, 60)] // within the sample size: every item
+    [InlineData(60, 20, 10, 10)] // above both: a sample of ScoreSampleSize items
+    public void Scores_every_item_up_to_the_exact_limit_and_a_sample_above(int count, int exactItems, int sampleSize, int expected)
+    {
+        float[] vectors = RandomVectors(count, 4, seed: 21);
+        var shape = GridShape.ForCount(count);
+        int[] start = Shuffled(shape.CellCount, seed: 22)[..count];
+        GridLayoutResult result = GridLayoutOptimizer.Optimize(vectors, count, shape, start, new GridLayoutOptions { ExactScoreItems = exactItems, ScoreSampleSize = sampleSize });
+        Assert.Equal(expected, result.ScoredItems);
+        if (expected == count)
+        {
+            int[] rows = Array.ConvertAll(start, cell => cell / shape.Columns), columns = Array.ConvertAll(start, cell => cell % shape.Columns);
+            Assert.Equal(GridLayoutQuality.Measure(vectors, count, rows, columns, null).Dpq16, result.DpqBefore, 9);
+        }
+    }
+
     [Fact]
     public void The_same_seed_gives_the_same_layout_whatever_the_thread_count()
     {

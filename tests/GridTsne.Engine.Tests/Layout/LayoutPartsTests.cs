@@ -66,7 +66,7 @@ public class LayoutPartsTests
                 itemAt[cellOfItem[item]] = item;
             }
 
-            var refiner = new NeighborhoodRefiner(vectors, dimensions, rows, columns, itemAt, cellOfItem, new FixedParallel(threads, default));
+            var refiner = new NeighborhoodRefiner(vectors, dimensions, rows, columns, itemAt, cellOfItem, new SmoothedMap(rows, columns, dimensions, new float[dimensions]), new FixedParallel(threads, default));
             double expected = ReferenceCost(vectors, dimensions, rows, columns, start);
             Assert.Equal(expected, refiner.Cost(), 1e-6 * expected);
             refiner.Refine(10);
@@ -87,6 +87,121 @@ public class LayoutPartsTests
         Assert.Equal(after, reported, 1e-6 * after);
         Assert.True(after < 0.9 * before, $"cost {before} → {after}");
     }
+
+    [Fact]
+    public void Every_pass_lowers_the_neighborhood_plus_context_cost_against_the_5_by_5_means_it_started_from()
+    {
+        // A full grid of two interleaved groups: the context means are plain 5 × 5 means, mirrored at the borders.
+        const int rows = 14, columns = 15, count = rows * columns, dimensions = 3;
+        var random = new Random(3);
+        float[] vectors = new float[count * dimensions];
+        for (int item = 0; item < count; item++)
+        {
+            for (int d = 0; d < dimensions; d++)
+            {
+                vectors[item * dimensions + d] = (float)((item % 2 == 0 && d == 0 ? 3 : 0) + random.NextDouble());
+            }
+        }
+
+        int[] cellOfItem = GridLayoutOptimizerTests.Shuffled(count, seed: 4);
+        int[] itemAt = new int[count];
+        for (int item = 0; item < count; item++)
+        {
+            itemAt[cellOfItem[item]] = item;
+        }
+
+        var refiner = new NeighborhoodRefiner(vectors, dimensions, rows, columns, itemAt, cellOfItem, new SmoothedMap(rows, columns, dimensions, new float[dimensions]), new FixedParallel(2, default));
+        for (int pass = 0; pass < 4; pass++)
+        {
+            int[] before = (int[])cellOfItem.Clone();
+            double[] means = BoxMeans(vectors, dimensions, rows, columns, before, NeighborhoodRefiner.ContextRadius);
+            double costBefore = ReferenceCost(vectors, dimensions, rows, columns, before) + NeighborhoodRefiner.ContextWeight * ContextCost(vectors, dimensions, before, means);
+            long movesBefore = refiner.Moves;
+            refiner.Refine(1);
+            Assert.Equal(ContextCost(vectors, dimensions, cellOfItem, means), refiner.ContextCost(), 1e-4);
+            double costAfter = ReferenceCost(vectors, dimensions, rows, columns, cellOfItem) + NeighborhoodRefiner.ContextWeight * ContextCost(vectors, dimensions, cellOfItem, means);
+            Assert.True(refiner.Moves == movesBefore ? costAfter == costBefore : costAfter < costBefore, $"pass {pass + 1}: {costBefore} → {costAfter}");
+        }
+
+        Assert.True(refiner.Moves > 0);
+        GridLayoutOptimizerTests.AssertValidLayout(cellOfItem, count);
+    }
+
+    [Fact]
+    public void Once_settled_no_exchange_within_reach_lowers_the_brute_force_neighborhood_plus_context_cost()
+    {
+        // Two kinds of item, 0 and 1: the neighbor cost alone only counts unlike neighbors, so many exchanges tie
+        // on it exactly and only the context term decides them.
+        const int rows = 9, columns = 10, count = rows * columns, dimensions = 1;
+        float[] vectors = Enumerable.Range(0, count).Select(item => item % 3 == 0 ? 1f : 0f).ToArray();
+        int[] cellOfItem = GridLayoutOptimizerTests.Shuffled(count, seed: 13);
+        int[] itemAt = new int[count];
+        for (int item = 0; item < count; item++)
+        {
+            itemAt[cellOfItem[item]] = item;
+        }
+
+        var refiner = new NeighborhoodRefiner(vectors, dimensions, rows, columns, itemAt, cellOfItem, new SmoothedMap(rows, columns, dimensions, new float[dimensions]), new FixedParallel(2, default));
+        int passes = refiner.Refine(100);
+        Assert.True(passes < 100, "the search did not settle");
+
+        // The last pass changed nothing against the means of the final layout: check every exchange by brute force.
+        double[] means = BoxMeans(vectors, dimensions, rows, columns, cellOfItem, NeighborhoodRefiner.ContextRadius);
+        double Cost(int[] cells) => ReferenceCost(vectors, dimensions, rows, columns, cells) + NeighborhoodRefiner.ContextWeight * ContextCost(vectors, dimensions, cells, means);
+        double settled = Cost(cellOfItem);
+        for (int p = 0; p < count; p++)
+        {
+            for (int q = p + 1; q < count; q++)
+            {
+                int dr = q / columns - p / columns, dc = q % columns - p % columns;
+                if (dr * dr + dc * dc > NeighborhoodRefiner.SwapReach * NeighborhoodRefiner.SwapReach)
+                {
+                    continue;
+                }
+
+                int[] swapped = (int[])cellOfItem.Clone();
+                (swapped[itemAt[p]], swapped[itemAt[q]]) = (q, p);
+                Assert.True(Cost(swapped) >= settled * (1 - 1e-7), $"exchanging cells {p} and {q}: {settled} → {Cost(swapped)}");
+            }
+        }
+    }
+
+    /// <summary>The mean vector of the (2r + 1)² cells around every cell of a full grid, mirrored at the borders.</summary>
+    private static double[] BoxMeans(float[] vectors, int dimensions, int rows, int columns, int[] cellOfItem, int radius)
+    {
+        int[] itemAt = new int[rows * columns];
+        for (int item = 0; item < cellOfItem.Length; item++)
+        {
+            itemAt[cellOfItem[item]] = item;
+        }
+
+        static int Mirror(int i, int n) => i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i;
+        var means = new double[rows * columns * dimensions];
+        for (int row = 0; row < rows; row++)
+        {
+            for (int column = 0; column < columns; column++)
+            {
+                for (int dr = -radius; dr <= radius; dr++)
+                {
+                    for (int dc = -radius; dc <= radius; dc++)
+                    {
+                        int item = itemAt[Mirror(row + dr, rows) * columns + Mirror(column + dc, columns)];
+                        for (int d = 0; d < dimensions; d++)
+                        {
+                            means[(row * columns + column) * dimensions + d] += vectors[item * dimensions + d] / (double)((2 * radius + 1) * (2 * radius + 1));
+                        }
+                    }
+                }
+            }
+        }
+
+        return means;
+    }
+
+    /// <summary>Σ over items of the distance from the item's vector to the mean at its cell.</summary>
+    private static double ContextCost(float[] vectors, int dimensions, int[] cellOfItem, double[] means) =>
+        Enumerable.Range(0, cellOfItem.Length).Sum(item => Math.Sqrt(Enumerable.Range(0, dimensions)
+            .Sum(d => Math.Pow(vectors[item * dimensions + d] - means[cellOfItem[item] * dimensions + d], 2))));
 
     /// <summary>Σ over unordered pairs of 8-adjacent occupied cells of exp(−d²/2σ²) × feature distance.</summary>
     private static double ReferenceCost(float[] vectors, int dimensions, int rows, int columns, int[] cellOfItem)
