@@ -363,7 +363,7 @@ Describe 'Get-ImageEmbedding' {
             $run = Invoke-ChildPwsh -Command @"
 `$ErrorActionPreference = 'Stop'
 function Write-Call([string] `$Name) {
-    `$records = Get-ImageEmbedding -LiteralPath $photosList -Verbose 4>&1
+    `$records = Get-ImageEmbedding -LiteralPath $photosList -Model ResNet18 -Verbose 4>&1
     "`${Name}: " + @(`$records | Where-Object { `$_ -is [Management.Automation.VerboseRecord] -and `$_.Message -match 'model ResNet18 ' })[0].Message
     foreach (`$embedding in `$records | Where-Object { `$_ -isnot [Management.Automation.VerboseRecord] }) {
         "`${Name} vector: " + ((`$embedding.Vector | ForEach-Object { [BitConverter]::SingleToInt32Bits(`$_) }) -join ',')
