@@ -21,8 +21,9 @@
     - Memory: 100,000 synthetic 512-d vectors from a random start layout (t-SNE would dominate the run), once,
       peak RSS of the whole process from /usr/bin/time -v.
 
-    The photo embeddings come from Get-ImageEmbedding and are cached as CSV in -CacheDirectory (a temp folder,
-    never the repository); embedding the 1000 ImageNet photos takes about 30 s on an idle machine.
+    The photo embeddings come from Get-ImageEmbedding -Model (by default the module's default model) and are
+    cached as CSV in -CacheDirectory (a temp folder, never the repository), one file per set and model;
+    embedding the 1000 ImageNet photos takes about 15-30 s on an idle machine.
 
 .EXAMPLE
     pwsh bench/layout/Invoke-LayoutBenchmark.ps1
@@ -40,6 +41,8 @@ param(
     [int] $Runs = 5,
     [string] $DataPath = (Join-Path $PSScriptRoot '../../../shared/data'),
     [string] $CacheDirectory = (Join-Path ([IO.Path]::GetTempPath()) 'gridtsne-layout-bench'),
+    # The model that embeds the photo sets (the module's default, ResNet18-Int8, unless given).
+    [string] $Model = 'ResNet18-Int8',
     # Which parts to run.
     [ValidateSet('Quality', 'Time', 'Memory')]
     [string[]] $Part = @('Quality', 'Time', 'Memory'),
@@ -80,7 +83,7 @@ function Export-EmbeddingCsv {
     param([string] $Path, [System.IO.FileInfo[]] $Photos, [scriptblock] $LabelOf)
     if (Test-Path $Path) { return }
     Import-Module (Join-Path $root 'GridTsne.psd1')
-    $Photos | Get-ImageEmbedding |
+    $Photos | Get-ImageEmbedding -Model $Model |
         Select-Object @{ n = 'Label'; e = { & $LabelOf $_.Path } },
             @{ n = 'Vector'; e = { $_.Vector.ForEach('ToString', 'R', [cultureinfo]::InvariantCulture) -join ';' } } |
         Export-Csv -LiteralPath $Path -NoTypeInformation
@@ -92,8 +95,9 @@ function Get-Median([double[]] $Values) {
 }
 
 # Embeddings, cached.
-$samplesCsv = Join-Path $CacheDirectory 'samples.csv'
-$imagenetCsv = Join-Path $CacheDirectory 'imagenet.csv'
+# The file names carry the model: vectors of another model must never be taken for these.
+$samplesCsv = Join-Path $CacheDirectory "samples-$Model.csv"
+$imagenetCsv = Join-Path $CacheDirectory "imagenet-$Model.csv"
 if (-not $TimingOnly) {
 Export-EmbeddingCsv $samplesCsv (Get-ChildItem (Join-Path $root 'samples/photos') -File | Sort-Object Name) {
     param($Path) ([IO.Path]::GetFileName($Path) -split '__')[0]
@@ -112,6 +116,7 @@ else {
 }
 
 "uptime at start: $(uptime)"
+if (-not $TimingOnly) { "photo embeddings: Get-ImageEmbedding -Model $Model" }
 
 # Quality (deterministic: one run each).
 if ('Quality' -in $Part) {
