@@ -110,8 +110,8 @@ public static class GridLayoutOptimizer
         double before = Score(input);
 
         // One map serves both candidates in turn (the swap search's context means, then FLAS's smoothed map):
-        // at 100,000 × 512 it is 400 MB.
-        var map = new SmoothedMap(shape.Rows, shape.Columns, dimensions, Run.MeanVector(vectors.Span, count, dimensions));
+        // at 100,000 × 512 it is 400 MB. Empty cells start it with the mean of all vectors.
+        var map = new SmoothedMap(shape.Rows, shape.Columns, dimensions, Pca.ColumnMeans(vectors.Span, count, dimensions, cancellation));
         var refinedItemAt = (int[])inputItemAt.Clone();
         var refined = (int[])input.Clone();
         var refiner = new NeighborhoodRefiner(vectors, dimensions, shape.Rows, shape.Columns, refinedItemAt, refined, map, parallel);
@@ -296,28 +296,6 @@ public static class GridLayoutOptimizer
             {
                 _moves += moves;
             }
-        }
-
-        /// <summary>The mean of all vectors: the value empty cells start the smoothed map with.</summary>
-        public static float[] MeanVector(ReadOnlySpan<float> vectors, int count, int dimensions)
-        {
-            var mean = new double[dimensions];
-            for (int item = 0; item < count; item++)
-            {
-                ReadOnlySpan<float> vector = vectors.Slice(item * dimensions, dimensions);
-                for (int d = 0; d < dimensions; d++)
-                {
-                    mean[d] += vector[d];
-                }
-            }
-
-            var result = new float[dimensions];
-            for (int d = 0; d < dimensions; d++)
-            {
-                result[d] = (float)(mean[d] / count);
-            }
-
-            return result;
         }
 
         /// <summary>One thread's buffers for the groups of its tiles.</summary>

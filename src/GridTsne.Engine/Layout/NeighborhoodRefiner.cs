@@ -112,8 +112,8 @@ internal sealed class NeighborhoodRefiner
         return total;
     }
 
-    /// <summary>Rebuilds the context map from the current layout (the refiner does it before every pass).</summary>
-    public void RebuildContext() =>
+    /// <summary>Rebuilds the context map from the current layout (before every pass).</summary>
+    private void RebuildContext() =>
         _context.Smooth(_vectors.Span, _itemAt, Math.Min(ContextRadius, _columns / 2), Math.Min(ContextRadius, _rows / 2), _parallel);
 
     /// <summary>Runs passes until one improves nothing or <paramref name="maxPasses"/> ran; returns the passes run.</summary>

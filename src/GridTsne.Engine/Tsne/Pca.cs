@@ -36,29 +36,39 @@ internal static class Pca
         return scores;
     }
 
-    private static float[] Center(float[] data, int count, int dimensions, FixedParallel parallel)
+    /// <summary>
+    /// The mean of the <paramref name="count"/> rows of <paramref name="data"/>, summed in double in row order
+    /// (the same bits whoever calls it; the layout optimizer fills empty cells with it too).
+    /// </summary>
+    internal static float[] ColumnMeans(ReadOnlySpan<float> data, int count, int dimensions, CancellationToken cancellation)
     {
         var mean = new double[dimensions];
         for (int row = 0; row < count; row++)
         {
             if ((row & 4095) == 0)
             {
-                parallel.Token.ThrowIfCancellationRequested();
+                cancellation.ThrowIfCancellationRequested();
             }
 
-            ReadOnlySpan<float> values = data.AsSpan(row * dimensions, dimensions);
+            ReadOnlySpan<float> values = data.Slice(row * dimensions, dimensions);
             for (int column = 0; column < dimensions; column++)
             {
                 mean[column] += values[column];
             }
         }
 
-        var meanF = new float[dimensions];
+        var result = new float[dimensions];
         for (int column = 0; column < dimensions; column++)
         {
-            meanF[column] = (float)(mean[column] / count);
+            result[column] = (float)(mean[column] / count);
         }
 
+        return result;
+    }
+
+    private static float[] Center(float[] data, int count, int dimensions, FixedParallel parallel)
+    {
+        float[] meanF = ColumnMeans(data, count, dimensions, parallel.Token);
         var centred = new float[data.Length];
         parallel.For(count, RowChunk, (start, end) =>
         {
