@@ -77,8 +77,6 @@ Import-Module (Join-Path $PSScriptRoot 'EndToEnd.psm1') -Force
 
 function Write-Step([string] $Text) { if (-not $Quiet) { Write-Host $Text } }
 
-function Get-LoadAverage { ((Get-Content /proc/loadavg) -split ' ' | Select-Object -First 3) -join ' ' }
-
 function Get-Median([double[]] $Values) {
     $sorted = [double[]]($Values | Sort-Object)
     if ($sorted.Count % 2) { return $sorted[($sorted.Count - 1) / 2] }

@@ -42,8 +42,6 @@ Import-Module (Join-Path $PSScriptRoot 'EndToEnd.psm1') -Force
 $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $work = Join-Path $root 'out/bench/coldstart'
 
-function Get-LoadAverage { ((Get-Content /proc/loadavg) -split ' ' | Select-Object -First 3) -join ' ' }
-
 function Get-Median([double[]] $Values) {
     $sorted = [double[]]($Values | Sort-Object)
     if ($sorted.Count % 2) { return $sorted[($sorted.Count - 1) / 2] }
