@@ -80,10 +80,7 @@ function Read-Points([string] $Path) {
     , @($x, $y)
 }
 
-function Get-Median([double[]] $Values) {
-    $sorted = @($Values | Sort-Object)
-    if ($sorted.Count % 2) { $sorted[($sorted.Count - 1) / 2] } else { ($sorted[$sorted.Count / 2 - 1] + $sorted[$sorted.Count / 2]) / 2 }
-}
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 
 Import-Module $manifest
 # The module hands GridTsne.Engine to the default load context on request (its dependencies stay in the module's own).
@@ -104,7 +101,7 @@ $conditions = [ordered]@{
     Date = (Get-Date).ToString('u')
     Cpu = ((Get-Content /proc/cpuinfo | Select-String '^model name' | Select-Object -First 1) -replace '.*:\s*', '')
     Cores = [Environment]::ProcessorCount
-    LoadAverageAtStart = (Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '
+    LoadAverageAtStart = Get-LoadAverage
     DotNet = [Environment]::Version.ToString()
     PowerShell = $PSVersionTable.PSVersion.ToString()
 }
@@ -181,7 +178,7 @@ for (`$i = 1; `$i -lt `$lines.Count; `$i++) { `$p = `$lines[`$i].Split(','); `$x
     }
 }
 Write-Progress -Activity 'Assignment benchmark' -Completed
-$conditions['LoadAverageAtEnd'] = (Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '
+$conditions['LoadAverageAtEnd'] = Get-LoadAverage
 
 $culture = [cultureinfo]::InvariantCulture
 $table = [System.Text.StringBuilder]::new()

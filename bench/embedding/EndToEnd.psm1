@@ -43,9 +43,4 @@ foreach (`$state in 'cold', 'warm') {
     }
 }
 
-function Get-LoadAverage {
-    # The 1-, 5- and 15-minute load averages, for the benchmarks' reports.
-    ((Get-Content /proc/loadavg) -split ' ' | Select-Object -First 3) -join ' '
-}
-
-Export-ModuleMember -Function Measure-ColdAndWarm, Get-LoadAverage
+Export-ModuleMember -Function Measure-ColdAndWarm

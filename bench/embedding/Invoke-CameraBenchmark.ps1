@@ -77,11 +77,7 @@ Import-Module (Join-Path $PSScriptRoot 'EndToEnd.psm1') -Force
 
 function Write-Step([string] $Text) { if (-not $Quiet) { Write-Host $Text } }
 
-function Get-Median([double[]] $Values) {
-    $sorted = [double[]]($Values | Sort-Object)
-    if ($sorted.Count % 2) { return $sorted[($sorted.Count - 1) / 2] }
-    ($sorted[$sorted.Count / 2 - 1] + $sorted[$sorted.Count / 2]) / 2
-}
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 
 function Read-Pairs([string[]] $Lines, [string] $Prefix) {
     # Harness lines 'key=value key=value', those starting with $Prefix.

@@ -79,11 +79,7 @@ function ConvertFrom-KeyValue([string] $Line) {
     $values
 }
 
-function Get-Median([double[]] $Values) {
-    $sorted = @($Values | Sort-Object)
-    $middle = [int][math]::Floor($sorted.Count / 2)
-    if ($sorted.Count % 2) { $sorted[$middle] } else { ($sorted[$middle - 1] + $sorted[$middle]) / 2 }
-}
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 
 function Invoke-Harness([string] $Mode, [int] $Repeat, [string] $ModelName) {
     $lines = & dotnet $harness $Mode (Join-Path $root 'models') $photos $Repeat $BatchSize 0 0 $ModelName
@@ -146,7 +142,7 @@ function Measure-PeakMemory([int] $Repeat, [string] $ModelName) {
 
 $photos = Find-Photos
 $photoCount = @(Get-ChildItem -LiteralPath $photos -File).Count
-$loadBefore = (Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -split ' ' | Select-Object -First 3
+$loadBefore = Get-LoadAverage
 
 if (-not $SkipBuild) {
     Write-Step 'Building the module and the harness...'
@@ -192,7 +188,7 @@ if (-not $SkipMemory) {
         $memory[$name] = Measure-PeakMemory 10 $name
     }
 }
-$loadAfter = (Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -split ' ' | Select-Object -First 3
+$loadAfter = Get-LoadAverage
 $c = if ($SkipTorch) { $null } else { Get-Median ($torch | ForEach-Object { [double]$_.imagesPerSecond }) }
 
 $summary = [ordered]@{}

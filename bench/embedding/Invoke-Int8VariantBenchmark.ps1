@@ -80,7 +80,7 @@ $cases = [ordered]@{
 }
 $results = @{}
 foreach ($name in $cases.Keys) { $results[$name] = [Collections.Generic.List[object]]::new() }
-Write-Host "Load average before: $((Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -replace '\s+\S+\s+\S+$')"
+Write-Host "Load average before: $(Get-LoadAverage)"
 for ($run = 1; $run -le $Runs; $run++) {
     foreach ($name in $cases.Keys) {
         $line = & dotnet $harness inference $cases[$name].Folder $photos 1 $BatchSize 0 0 $cases[$name].Model | Where-Object { $_ -like 'mode=*' } | Select-Object -First 1
@@ -91,13 +91,9 @@ for ($run = 1; $run -le $Runs; $run++) {
         Write-Host ("  round {0}: {1,-24} {2,7} CPU ms/photo {3,7} photos/s" -f $run, $name, $values.cpuMsPerImage, $values.imagesPerSecond)
     }
 }
-Write-Host "Load average after: $((Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -replace '\s+\S+\s+\S+$')"
+Write-Host "Load average after: $(Get-LoadAverage)"
 
-function Get-Median([double[]] $Values) {
-    $sorted = @($Values | Sort-Object)
-    $middle = [int][math]::Floor($sorted.Count / 2)
-    if ($sorted.Count % 2) { $sorted[$middle] } else { ($sorted[$middle - 1] + $sorted[$middle]) / 2 }
-}
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 
 $reference = Get-Median ($results['ResNet18'] | ForEach-Object { [double]$_.cpuMsPerImage })
 $cases.Keys | ForEach-Object {

@@ -48,6 +48,7 @@ if ($photos.Count -lt $Count) { $photos = @(Get-ChildItem -LiteralPath $ImageDir
 
 Import-Module $manifest
 Import-Module (Join-Path $root 'tests/Pester/LoopbackSsh.psm1')
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 $server = Start-LoopbackSshd
 try {
     $sessions = @(New-LoopbackSession $server -Count 2 -Name 'Bench')
@@ -65,7 +66,7 @@ try {
         $totalCpu[$name] = [Collections.Generic.List[double]]::new()
     }
     function Get-SessionCpuMilliseconds { (Invoke-Command -Session $sessions { [Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime.TotalMilliseconds } | Measure-Object -Sum).Sum }
-    $loadBefore = (Get-Content /proc/loadavg -Raw).Trim()
+    $loadBefore = Get-LoadAverage
     for ($run = 0; $run -le $Runs; $run++) {
         foreach ($name in $cases.Keys) {
             $sessionCpuBefore = Get-SessionCpuMilliseconds
@@ -85,8 +86,7 @@ try {
             Write-Host ("run {0}  {1,-10}  {2,6:0.0} photos/s  caller CPU {3,5:0.0} ms/photo  all processes {4,5:0.0} ms/photo" -f $run, $name, $rates[$name][-1], $cpu[$name][-1], $totalCpu[$name][-1])
         }
     }
-    $loadAfter = (Get-Content /proc/loadavg -Raw).Trim()
-    function Get-Median([double[]] $Values) { $sorted = $Values | Sort-Object; $sorted[[int][math]::Floor(($sorted.Count - 1) / 2)] }
+    $loadAfter = Get-LoadAverage
     $summary = foreach ($name in $cases.Keys) {
         [pscustomobject]@{
             Case              = $name

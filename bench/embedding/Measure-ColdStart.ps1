@@ -42,11 +42,7 @@ Import-Module (Join-Path $PSScriptRoot 'EndToEnd.psm1') -Force
 $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $work = Join-Path $root 'out/bench/coldstart'
 
-function Get-Median([double[]] $Values) {
-    $sorted = [double[]]($Values | Sort-Object)
-    if ($sorted.Count % 2) { return $sorted[($sorted.Count - 1) / 2] }
-    ($sorted[$sorted.Count / 2 - 1] + $sorted[$sorted.Count / 2]) / 2
-}
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 
 function Get-Crossgen {
     # A throwaway net8.0 library published ReadyToRun makes the SDK restore its crossgen2 and runtime pack.

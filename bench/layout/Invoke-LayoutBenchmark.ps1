@@ -89,10 +89,7 @@ function Export-EmbeddingCsv {
         Export-Csv -LiteralPath $Path -NoTypeInformation
 }
 
-function Get-Median([double[]] $Values) {
-    $sorted = $Values | Sort-Object
-    $sorted[[math]::Floor(($sorted.Count - 1) / 2)]
-}
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 
 # Embeddings, cached.
 # The file names carry the model: vectors of another model must never be taken for these.

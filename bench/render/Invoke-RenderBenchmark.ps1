@@ -105,7 +105,7 @@ function Add-Result([string] $Case, [double] $Seconds, [double] $CpuSeconds, [do
     Write-Step ('  {0,-62} {1,7:0.000} s {2,7:0.000} s CPU {3,6:0} MB' -f $Case, $Seconds, $CpuSeconds, $PeakMB)
 }
 
-$loadBefore = (Get-Content /proc/loadavg) -split ' ' | Select-Object -First 3
+$loadBefore = Get-LoadAverage
 $files = $photos.FullName
 $montageName = 'montage (ImageMagick, jpeg:size=128x128)'
 for ($round = 1; $round -le $Runs; $round++) {
@@ -140,13 +140,9 @@ if (-not $SkipLarge) {
         Add-Result '10,000 tiles: montage (1 run)' $m.Seconds $m.CpuSeconds $m.PeakMB
     }
 }
-$loadAfter = (Get-Content /proc/loadavg) -split ' ' | Select-Object -First 3
+$loadAfter = Get-LoadAverage
 
-function Get-Median([double[]] $Values) {
-    $sorted = @($Values | Sort-Object)
-    $middle = [int][math]::Floor($sorted.Count / 2)
-    if ($sorted.Count % 2) { $sorted[$middle] } else { ($sorted[$middle - 1] + $sorted[$middle]) / 2 }
-}
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 
 $montageMedian = Get-Median $results[$montageName].Seconds
 $montageCpuMedian = Get-Median $results[$montageName].CpuSeconds

@@ -97,8 +97,7 @@ public static class StatusLoad
 }
 '@
 
-function Get-Load { ((Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -split ' ')[0..2] -join ' ' }
-function Get-Median([double[]] $Values) { $sorted = @($Values | Sort-Object); $n = $sorted.Count; if ($n % 2) { $sorted[[int][math]::Floor($n / 2)] } else { ($sorted[$n / 2 - 1] + $sorted[$n / 2]) / 2 } }
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 function Get-Percentile([double[]] $Sorted, [double] $P) { $Sorted[[math]::Min($Sorted.Count - 1, [int][math]::Ceiling($P / 100 * $Sorted.Count) - 1)] }
 
 $work = Join-Path ([IO.Path]::GetTempPath()) ('gridtsne-service-bench-' + [guid]::NewGuid().ToString('N'))
@@ -136,7 +135,7 @@ function Invoke-ThroughService([int] $Round) {
 }
 
 try {
-    $loadBefore = Get-Load
+    $loadBefore = Get-LoadAverage
     Write-Host "Photos: $photoCount from $DataPath; $([Environment]::ProcessorCount) cores; load average before: $loadBefore"
     Invoke-InProcess 0 | Out-Null
     Invoke-ThroughService 0 | Out-Null
@@ -149,7 +148,7 @@ try {
         else { $served = Invoke-ThroughService $round; $inProcess.Add((Invoke-InProcess $round)) }
         $throughService.Add($served.Seconds)
         $serviceRunning.Add($served.Running)
-        Write-Host ('round {0}: in-process {1:0.00} s, service {2:0.00} s ({3:0.00} s of it RUNNING) (load {4})' -f $round, $inProcess[-1], $served.Seconds, $served.Running, (Get-Load))
+        Write-Host ('round {0}: in-process {1:0.00} s, service {2:0.00} s ({3:0.00} s of it RUNNING) (load {4})' -f $round, $inProcess[-1], $served.Seconds, $served.Running, (Get-LoadAverage))
     }
     $medianIn = Get-Median $inProcess
     $medianService = Get-Median $throughService
@@ -167,7 +166,7 @@ try {
     $stopClock = [Diagnostics.Stopwatch]::StartNew()
     $service | Stop-PhotoGridService
     $stopSeconds = $stopClock.Elapsed.TotalSeconds
-    $loadAfter = Get-Load
+    $loadAfter = Get-LoadAverage
 
     Write-Host ''
     Write-Host ('{0}-photo job, median of {1} (in-process / service, alternating):' -f $photoCount, $Runs)

@@ -10,6 +10,7 @@
     -Runs runs is reported with the load average. Target: under a second for every cmdlet.
 #>
 param([int] $Runs = 5)
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 
 $ErrorActionPreference = 'Stop'
 $root = Resolve-Path (Join-Path $PSScriptRoot '../..')
@@ -57,7 +58,7 @@ for ($run = 1; $run -le $Runs; $run++) {
     }
 }
 
-$load = (Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -split ' ' | Select-Object -First 3
+$load = Get-LoadAverage
 "Stop latency, median of $Runs runs (load average $($load -join ' ')):"
 foreach ($name in $cases.Keys) {
     $sorted = @($times[$name] | Sort-Object)

@@ -64,11 +64,7 @@ function Invoke-Timed {
     $json | Add-Member -NotePropertyName cpu -NotePropertyValue $cpu -PassThru
 }
 
-function Get-Median([double[]] $Values) {
-    $sorted = @($Values | Sort-Object)
-    if ($sorted.Count % 2) { return $sorted[[int][math]::Floor($sorted.Count / 2)] }
-    return ($sorted[$sorted.Count / 2 - 1] + $sorted[$sorted.Count / 2]) / 2
-}
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 
 if (-not (Test-Path -LiteralPath $python)) { throw "$python (with python3-sklearn) is needed for the peer." }
 if (-not (Test-Path -LiteralPath (Join-Path $root 'bin/GridTsne.dll'))) { throw "Build first: pwsh ./build.ps1" }
@@ -138,7 +134,7 @@ $table = if ($rows.Count) {
         @($rows | ForEach-Object { $row = $_; '| ' + (($columns | ForEach-Object { $row.$_ }) -join ' | ') + ' |' }) -join "`n"
 }
 $conditions = "Invoke-Tsne / scikit-learn $(& $python -c 'import sklearn; print(sklearn.__version__)'); median of $Runs / $PeerRuns runs; " +
-    "perplexity 30, 750 iterations, PCA-50; $([Environment]::ProcessorCount) cores; load average at the end: $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' ')"
+    "perplexity 30, 750 iterations, PCA-50; $([Environment]::ProcessorCount) cores; load average at the end: $(Get-LoadAverage)"
 $report = @($conditions, $table) + $notes
 $report | Set-Content -LiteralPath (Join-Path $OutputDirectory 'results.txt')
 $report | Write-Output

@@ -59,11 +59,7 @@ function Measure-Folder([string] $Page) {
     [pscustomobject]$sizes
 }
 
-function Get-Median([double[]] $Values) {
-    $sorted = $Values | Sort-Object
-    $middle = [math]::Floor($sorted.Count / 2)
-    if ($sorted.Count % 2) { $sorted[$middle] } else { ($sorted[$middle - 1] + $sorted[$middle]) / 2 }
-}
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 
 function Measure-Pan($Session, [string] $Label) {
     # Records requestAnimationFrame intervals while a mouse button is down, during a two-second drag.
