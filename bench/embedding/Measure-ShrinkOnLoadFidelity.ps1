@@ -13,13 +13,14 @@
     The arithmetic runs in /usr/bin/python3 with numpy (Debian python3-numpy), as the other peers do.
 
 .EXAMPLE
-    pwsh bench/embedding/Measure-ShrinkOnLoadFidelity.ps1 -BaselineRoot /tmp/gridtsne-main -PhotoDirectory out/bench/camera-200, ../shared/data/imagenet-sample
+    pwsh bench/embedding/Measure-ShrinkOnLoadFidelity.ps1 -BaselineRoot /tmp/gridtsne-main -PhotoDirectory out/bench/camera-200,../shared/data/imagenet-sample
 #>
 [CmdletBinding()]
 param(
     [Parameter(Mandatory)]
     [string] $BaselineRoot,
 
+    # Photo folders, each a set of its own; from bash (pwsh -File) separate them with commas in one argument.
     [Parameter(Mandatory)]
     [string[]] $PhotoDirectory,
 
@@ -86,7 +87,7 @@ Set-Content -LiteralPath $comparer -Value $compare
 
 $thisManifest = Join-Path $root 'GridTsne.psd1'
 $baselineManifest = Join-Path (Resolve-Path $BaselineRoot).Path 'GridTsne.psd1'
-foreach ($directory in $PhotoDirectory) {
+foreach ($directory in $PhotoDirectory -split ',') {
     $resolved = (Resolve-Path $directory).Path
     $name = Split-Path $resolved -Leaf
     $files = @(Get-ChildItem -LiteralPath $resolved -File)
