@@ -111,7 +111,7 @@ var line = new List<string>
     $"mode={mode}", $"count={count}", $"dims={dimensions}", $"rows={shape.Rows}", $"columns={shape.Columns}",
     Invariant($"start_s={tsneTime.Elapsed.TotalSeconds:0.000}"),
     Invariant($"optimize_s={result.Elapsed.TotalSeconds:0.000}"), Invariant($"optimize_cpu_s={cpu.TotalSeconds:0.000}"),
-    $"rounds={result.Rounds}", $"moves={result.Moves}", $"chosen={result.Chosen}", $"scored={result.ScoredItems}",
+    $"rounds={result.Rounds}", $"moves={result.Moves}", $"chosen={result.Chosen}{(result.RankSwapsKept ? "+Ranks" : "")}", $"scored={result.ScoredItems}",
 };
 if (score)
 {

@@ -36,6 +36,9 @@ public static class GridLayoutOptimizer
     /// <summary>Passes of the swap search at most; on 1,000 photos it settles after 4 to 8 (30 allowed gave the same).</summary>
     private const int MaxRefinementPasses = 10;
 
+    /// <summary>Progress units of one pass of the DPQ16-driven swaps (with its rank weights and scoring, at 1,000 × 512).</summary>
+    private const double RankPassUnits = 10;
+
     /// <summary>Rounds × cells at most (then the radius decays faster): 150 rounds at 10,000 cells.</summary>
     private const double RoundCellsBudget = 1_500_000;
 
@@ -83,7 +86,7 @@ public static class GridLayoutOptimizer
         var stopwatch = Stopwatch.StartNew();
         if (count < 2 || dimensions == 0)
         {
-            return new GridLayoutResult(input, GridLayoutCandidate.Input, 1, 1, count, 0, 0, stopwatch.Elapsed);
+            return new GridLayoutResult(input, GridLayoutCandidate.Input, false, 1, 1, count, 0, 0, stopwatch.Elapsed);
         }
 
         int nonFinite = TsneRunner.FindNonFinite(vectors.Span);
@@ -96,7 +99,8 @@ public static class GridLayoutOptimizer
         int[] radii = Schedule(options, shape);
 
         // Progress weights: each refinement pass about as long as 15 FLAS rounds (measured at 1,000 × 512).
-        double total = radii.Length + (4.0 * 15 * 2), done = 0;
+        bool rankSwaps = count <= Math.Min(options.ExactScoreItems, DpqRefiner.MaxItems);
+        double total = radii.Length + (4.0 * 15 * 2) + (rankSwaps ? DpqRefiner.Passes * RankPassUnits : 0), done = 0;
         void Report(string activity, double units)
         {
             done += units;
@@ -136,7 +140,22 @@ public static class GridLayoutOptimizer
             sortedScore > refinedScore && sortedScore > before ? (GridLayoutCandidate.Sorted, sorted, sortedScore, run.Moves + sortedRefiner.Moves)
             : refinedScore > before ? (GridLayoutCandidate.Refined, refined, refinedScore, refiner.Moves)
             : (GridLayoutCandidate.Input, input, before, 0L);
-        return new GridLayoutResult(cells, chosen, before, after, sample.Length, radii.Length, moves, stopwatch.Elapsed);
+
+        // The DPQ16-driven stage, where the candidates are scored exactly (its result is kept only if higher).
+        bool rankSwapsKept = false;
+        if (rankSwaps)
+        {
+            var swapped = (int[])cells.Clone();
+            var rankRefiner = new DpqRefiner(vectors, count, dimensions, shape.Rows, shape.Columns, ItemsByCell(swapped, shape.CellCount), swapped, map, parallel);
+            rankRefiner.Refine(DpqRefiner.Passes, pass => Report("Swapping neighbors by their DPQ16 ranks", RankPassUnits));
+            double swappedScore = Score(swapped);
+            if (swappedScore > after)
+            {
+                (cells, after, moves, rankSwapsKept) = (swapped, swappedScore, moves + rankRefiner.Moves, true);
+            }
+        }
+
+        return new GridLayoutResult(cells, chosen, rankSwapsKept, before, after, sample.Length, radii.Length, moves, stopwatch.Elapsed);
     }
 
     /// <summary>The items the candidates are scored on: all (up to <see cref="GridLayoutOptions.ExactScoreItems"/>), or a sample drawn from the seed.</summary>
