@@ -249,7 +249,7 @@ internal sealed class DpqRefiner
 
         int affected = CollectAffected(p, q);
         double before = AffectedCost(affected);
-        Exchange(p, q, a, b);
+        CellExchange.Exchange(_itemAt, _cellOfItem, p, q);
         double after = AffectedCost(affected);
 
         // A relative margin keeps rounding noise from exchanging equal layouts back and forth.
@@ -258,7 +258,7 @@ internal sealed class DpqRefiner
             return true;
         }
 
-        Exchange(p, q, b, a);
+        CellExchange.Exchange(_itemAt, _cellOfItem, p, q);
         return false;
     }
 
@@ -272,21 +272,6 @@ internal sealed class DpqRefiner
 
         ReadOnlySpan<float> vector = _vectors.Span.Slice(item * _dimensions, _dimensions);
         return (double)FeatureDistance.Euclidean(vector, _context[to]) - FeatureDistance.Euclidean(vector, _context[from]);
-    }
-
-    private void Exchange(int p, int q, int a, int b)
-    {
-        _itemAt[p] = b;
-        _itemAt[q] = a;
-        if (a >= 0)
-        {
-            _cellOfItem[a] = q;
-        }
-
-        if (b >= 0)
-        {
-            _cellOfItem[b] = p;
-        }
     }
 
     /// <summary>The cells p, q and those whose first ranks include either: the items whose cost can change.</summary>
