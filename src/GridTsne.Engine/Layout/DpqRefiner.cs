@@ -19,8 +19,8 @@ namespace GridTsne.Engine.Layout;
 /// <para>
 /// Why, after <see cref="NeighborhoodRefiner"/>: its cost sums the distances to all neighbors alike, while the
 /// ranks see what DPQ16 rewards, one very close neighbor rather than four fairly close ones. On the samples/
-/// photos (ResNet18-Int8) the neighborhood search gained only +0.012–0.018 DPQ16; this stage adds about
-/// +0.01 more there and +0.015 on the ImageNet sample (bench/README.md, "Optimize-GridLayout").
+/// photos (ResNet18-Int8) the neighborhood search gained only +0.012–0.018 DPQ16; this stage adds +0.01–0.015
+/// more there and on the ImageNet sample (bench/README.md, "Optimize-GridLayout").
 /// </para>
 /// <para>
 /// Why the guard: unconstrained, this search trades group coherence for nearest-pair distance (20 passes gained
@@ -29,15 +29,15 @@ namespace GridTsne.Engine.Layout;
 /// pass and fixed during it), holds the items to their region: an exchange is refused when it raises its two
 /// items' total distance to the contexts they sit in. Only the 8 neighbors exchange items, and at most
 /// <see cref="Passes"/> passes run. bench/layout compared, over 11 t-SNE layouts of each photo set: 5 × 5
-/// contexts (ImageNet label agreement −0.0026 on average), refusing a move away for either item (+0.0012, but
-/// on samples/ only +0.018 DPQ16 from the default layout), 1 or 2 passes (less DPQ16, no more agreement). The
-/// labels judged those settings; the search never sees them. The caller keeps the result only if its exact
+/// contexts (ImageNet label agreement −0.0026 on average, against +0.0013), refusing a move away for either
+/// item (agreement level, but on samples/ only +0.018 DPQ16 from the default layout), 2 passes (a little less
+/// DPQ16, about the same agreement). The labels judged those settings; the search never sees them. The caller keeps the result only if its exact
 /// DPQ16 is higher.
 /// </para>
 /// <para>
-/// Single-threaded and free of random choices (a pass at 1,000 items takes a few hundredths of a second), so
-/// the result depends on nothing but the input; only the distance matrix and the context map are built in
-/// parallel, entry by entry, which gives the same bits whatever the thread count.
+/// The passes are single-threaded and free of random choices (the whole stage, scoring included, costs about
+/// 0.4 s of CPU at 1,000 × 512), so the result depends on nothing but the input; only the distance matrix and
+/// the context map are built in parallel, entry by entry, which gives the same bits whatever the thread count.
 /// </para>
 /// </summary>
 internal sealed class DpqRefiner

@@ -20,6 +20,11 @@ namespace GridTsne.Engine.Layout;
 /// about +0.02 DPQ16 over t-SNE + assignment, while on photo embeddings it loses 0.01–0.04 against the t-SNE
 /// layout, which the swap search alone improves by about +0.02.
 /// <para>
+/// Up to <see cref="GridLayoutOptions.ExactScoreItems"/> items, where every pair's distance fits in memory and
+/// scores are exact, the kept candidate then goes through swaps driven by DPQ16 itself (<see cref="DpqRefiner"/>),
+/// kept only if its DPQ16 is higher: on photo embeddings they add about +0.01–0.015.
+/// </para>
+/// <para>
 /// A FLAS round smooths the current layout into a map (<see cref="SmoothedMap"/>), then lets groups of cells
 /// exchange their items by an exact assignment of items to the map's vectors
 /// (<see cref="DenseJonkerVolgenant{TMatrix, TRow}"/>, squared Euclidean cost). The radius of the filter and

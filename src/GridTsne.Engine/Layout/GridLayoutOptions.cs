@@ -107,7 +107,7 @@ public enum GridLayoutCandidate
 /// <param name="DpqAfter">DPQ16 of the layout returned, on the same items.</param>
 /// <param name="ScoredItems">Items the scores were averaged over; all of them when it equals the count (exact DPQ16).</param>
 /// <param name="Rounds">FLAS rounds run.</param>
-/// <param name="Moves">Item moves over all rounds and swap passes of the kept candidate.</param>
+/// <param name="Moves">Item moves over all rounds and swap passes of the kept candidate (and of the last stage when kept).</param>
 /// <param name="Elapsed">Wall-clock time.</param>
 public sealed record GridLayoutResult(
     int[] CellOfItem,
