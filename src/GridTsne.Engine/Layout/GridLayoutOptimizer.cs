@@ -41,7 +41,10 @@ public static class GridLayoutOptimizer
     /// <summary>Passes of the swap search at most; on 1,000 photos it settles after 4 to 8 (30 allowed gave the same).</summary>
     private const int MaxRefinementPasses = 10;
 
-    /// <summary>Progress units of one pass of the DPQ16-driven swaps (with its rank weights and scoring, at 1,000 × 512).</summary>
+    /// <summary>
+    /// Progress units of one pass of the DPQ16-driven swaps, in the units of the weights below: at 1,000 × 512 the
+    /// whole stage took about 0.4 s of CPU against about 2.7 s for everything before it.
+    /// </summary>
     private const double RankPassUnits = 10;
 
     /// <summary>Rounds × cells at most (then the radius decays faster): 150 rounds at 10,000 cells.</summary>
