@@ -10,10 +10,10 @@
     - Quality: 1024 uniformly random RGB colours for seeds 1-5, the samples/ photos and the shared ImageNet
       sample (labels: the Group column of imagenet-sample.csv), each laid out by t-SNE + exact assignment and
       then optimized; DPQ16 and 4-neighbour label agreement before and after (exact, GridLayoutQuality), per
-      seed and as seed means with paired differences. The photo sets are laid out six ways: the Invoke-Tsne
-      defaults (PCA initialisation, which makes t-SNE independent of its seed) and t-SNE from a random
-      initialisation with seeds 1-5 (Optimize-GridLayout's -Seed the same), so that one layout's luck does not
-      decide; the seed means are over those five.
+      seed and as seed means with paired differences. The photo sets are laid out 1 + -Seeds ways: the
+      Invoke-Tsne defaults (PCA initialisation, which makes t-SNE independent of its seed) and t-SNE from a
+      random initialisation with each of -Seeds (Optimize-GridLayout's -Seed the same), so that one layout's
+      luck does not decide; the seed means are over those.
     - Time: 1024 colours, the 1000 ImageNet embeddings and 10,000 synthetic 512-d vectors (50 clusters, start
       layout from t-SNE + JV cached in -CacheDirectory), alternating, -Runs times each; median wall and CPU
       seconds of the optimizer alone. -TimingOnly runs just the 1024-colour and 10,000-vector cases (the
@@ -43,6 +43,9 @@ param(
     [string] $CacheDirectory = (Join-Path ([IO.Path]::GetTempPath()) 'gridtsne-layout-bench'),
     # The model that embeds the photo sets (the module's default, ResNet18-Int8, unless given).
     [string] $Model = 'ResNet18-Int8',
+    # The random-initialisation t-SNE seeds the photo sets are laid out from (besides the defaults); each new
+    # seed's start layout is computed once and cached (about 5 s for the ImageNet sample).
+    [int[]] $Seeds = 1..10,
     # Which parts to run.
     [ValidateSet('Quality', 'Time', 'Memory')]
     [string[]] $Part = @('Quality', 'Time', 'Memory'),
@@ -126,8 +129,8 @@ if ('Quality' -in $Part) {
     $quality = @($quality) + [pscustomobject]@{ Data = 'colours, mean of 5'; Before = ($colours.Before | Measure-Object -Average).Average; After = ($colours.After | Measure-Object -Average).Average; Kept = ''; AgreementBefore = $null; AgreementAfter = $null; Seconds = $null; Load = '' }
     foreach ($case in @(@{ Name = 'samples/ photos (256 × 512)'; Key = 'samples'; Csv = $samplesCsv }, @{ Name = 'ImageNet sample (1000 × 512)'; Key = 'imagenet'; Csv = $imagenetCsv })) {
         if (-not (Test-Path $case.Csv)) { continue }
-        $photoRows = foreach ($seed in 0..5) {
-            # Seed 0: the Invoke-Tsne defaults (PCA initialisation); 1-5: random initialisation from that seed.
+        $photoRows = foreach ($seed in @(0) + $Seeds) {
+            # Seed 0: the Invoke-Tsne defaults (PCA initialisation); the others: random initialisation from that seed.
             $arguments = if ($seed -eq 0) { @('file', $case.Csv, "startfile=$(Join-Path $CacheDirectory "start-$($case.Key)-pca.txt")") }
             else { @('file', $case.Csv, 'init=random', "tsneseed=$seed", "seed=$seed", "startfile=$(Join-Path $CacheDirectory "start-$($case.Key)-random-$seed.txt")") }
             $r = Invoke-Bench $arguments
@@ -135,17 +138,19 @@ if ('Quality' -in $Part) {
             [pscustomobject]@{ Data = $data; Before = [double]$r.dpq16_before; After = [double]$r.dpq16_after; Kept = $r.chosen; AgreementBefore = [double]$r.agreement_before; AgreementAfter = [double]$r.agreement_after; Seconds = [double]$r.optimize_s; Load = $r.load }
         }
 
-        $seeded = @($photoRows)[1..5]
+        $seeded = @($photoRows)[1..$Seeds.Count]
+        $seedText = if ($Seeds.Count -gt 2 -and $Seeds[-1] - $Seeds[0] -eq $Seeds.Count - 1) { "$($Seeds[0])-$($Seeds[-1])" } else { $Seeds -join ', ' }
         $quality += @($photoRows) + [pscustomobject]@{
-            Data = "$($case.Name), mean of seeds 1-5"; Kept = ''; Seconds = $null; Load = ''
+            Data = "$($case.Name), mean of seeds $seedText"; Kept = ''; Seconds = $null; Load = ''
             Before = ($seeded.Before | Measure-Object -Average).Average; After = ($seeded.After | Measure-Object -Average).Average
             AgreementBefore = ($seeded.AgreementBefore | Measure-Object -Average).Average; AgreementAfter = ($seeded.AgreementAfter | Measure-Object -Average).Average
         }
         $lower = @($seeded | Where-Object { $_.AgreementAfter -lt $_.AgreementBefore }).Count
-        $paired = "$($case.Name): paired over seeds 1-5, DPQ16 gain min {0:+0.0000;-0.0000}, agreement change min {1:+0.0000;-0.0000} max {2:+0.0000;-0.0000}, lower in $lower of 5" -f
+        $paired = "$($case.Name): paired over seeds $seedText, DPQ16 gain min {0:+0.0000;-0.0000}, agreement change mean {3:+0.0000;-0.0000} min {1:+0.0000;-0.0000} max {2:+0.0000;-0.0000}, lower in $lower of $($Seeds.Count)" -f
             ($seeded | ForEach-Object { $_.After - $_.Before } | Measure-Object -Minimum).Minimum,
             ($seeded | ForEach-Object { $_.AgreementAfter - $_.AgreementBefore } | Measure-Object -Minimum).Minimum,
-            ($seeded | ForEach-Object { $_.AgreementAfter - $_.AgreementBefore } | Measure-Object -Maximum).Maximum
+            ($seeded | ForEach-Object { $_.AgreementAfter - $_.AgreementBefore } | Measure-Object -Maximum).Maximum,
+            ($seeded | ForEach-Object { $_.AgreementAfter - $_.AgreementBefore } | Measure-Object -Average).Average
         $pairedLines.Add($paired)
     }
 
@@ -153,7 +158,7 @@ if ('Quality' -in $Part) {
     '| Data | t-SNE + JV | optimized | gain | kept | agreement before → after | optimize s | load |'
     '|---|---|---|---|---|---|---|---|'
     foreach ($q in $quality) {
-        $agreement = if ($null -ne $q.AgreementBefore) { '{0:0.000} → {1:0.000}' -f $q.AgreementBefore, $q.AgreementAfter } else { '' }
+        $agreement = if ($null -ne $q.AgreementBefore) { '{0:0.0000} → {1:0.0000}' -f $q.AgreementBefore, $q.AgreementAfter } else { '' }
         $seconds = if ($null -ne $q.Seconds) { '{0:0.00}' -f $q.Seconds } else { '' }
         '| {0} | {1:0.0000} | {2:0.0000} | {3:+0.0000;-0.0000} | {4} | {5} | {6} | {7} |' -f $q.Data, $q.Before, $q.After, ($q.After - $q.Before), $q.Kept, $agreement, $seconds, $q.Load
     }

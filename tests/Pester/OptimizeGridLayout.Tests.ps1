@@ -101,6 +101,16 @@ Describe 'Optimize-GridLayout' {
             $verbose.Message | Should -Match 'DPQ16 0\.\d{4} before, 0\.\d{4} after \(exact\)'
         }
 
+        It 'says with -Verbose when the DPQ16-driven last stage was kept, and scores what it says' {
+            $cells = @(New-RandomPoints -Count 300 -Dimensions 8 | Resolve-GridAssignment)
+            $verbose = @($cells | Optimize-GridLayout -Verbose 4>&1)
+            $record = @($verbose | Where-Object { $_ -is [Management.Automation.VerboseRecord] })[0]
+            $record.Message | Should -Match 'kept the .+, then swaps between neighbors driven by DPQ16;'
+            $after = [double]([regex]::Match($record.Message, 'before, (0\.\d{4}) after').Groups[1].Value)
+            $measured = ($verbose | Where-Object { $_ -isnot [Management.Automation.VerboseRecord] } | Measure-GridQuality).Dpq16
+            [math]::Abs($measured - $after) | Should -BeLessOrEqual 0.0001
+        }
+
         It 'writes nothing for no input' {
             @(@() | Optimize-GridLayout) | Should -HaveCount 0
         }

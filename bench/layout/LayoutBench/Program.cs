@@ -11,7 +11,9 @@ using GridTsne.Engine.Tsne;
 //   LayoutBench synthetic <count> <dims> [key=value ...]  Gaussian clusters, for time and memory only (no DPQ above 20,000)
 // Keys: radius (initial radius in cells, 0 = auto), fraction, decay, swap, threads, seed, start=tsne|random,
 // startfile=<path> (the t-SNE + JV start layout cached there: read if it exists, else computed and written),
-// score=0|1, optimize=0|1 (0: only time Measure-GridQuality's engine on the start layout).
+// score=0|1, optimize=0|1 (0: only time Measure-GridQuality's engine on the start layout), exactitems and
+// samplesize (GridLayoutOptions.ExactScoreItems and ScoreSampleSize: exactitems=1 samplesize=1024 scores
+// exactly up to 1,024 items without the DPQ16-driven last stage, to time it).
 // Each run: t-SNE (the Invoke-Tsne defaults, seed 42) + exact assignment, then the optimizer; prints one
 // line of key=value pairs for Invoke-LayoutBenchmark.ps1 to read.
 string mode = args[0];
@@ -88,6 +90,8 @@ var options = new GridLayoutOptions
     SwapSize = (int)Setting("swap", new GridLayoutOptions().SwapSize),
     MaxDegreeOfParallelism = (int)Setting("threads", Environment.ProcessorCount),
     Seed = (long)Setting("seed", 42),
+    ExactScoreItems = (int)Setting("exactitems", new GridLayoutOptions().ExactScoreItems),
+    ScoreSampleSize = (int)Setting("samplesize", new GridLayoutOptions().ScoreSampleSize),
 };
 
 using var process = Process.GetCurrentProcess();
@@ -111,7 +115,7 @@ var line = new List<string>
     $"mode={mode}", $"count={count}", $"dims={dimensions}", $"rows={shape.Rows}", $"columns={shape.Columns}",
     Invariant($"start_s={tsneTime.Elapsed.TotalSeconds:0.000}"),
     Invariant($"optimize_s={result.Elapsed.TotalSeconds:0.000}"), Invariant($"optimize_cpu_s={cpu.TotalSeconds:0.000}"),
-    $"rounds={result.Rounds}", $"moves={result.Moves}", $"chosen={result.Chosen}", $"scored={result.ScoredItems}",
+    $"rounds={result.Rounds}", $"moves={result.Moves}", $"chosen={result.Chosen}{(result.RankSwapsKept ? "+Ranks" : "")}", $"scored={result.ScoredItems}",
 };
 if (score)
 {

@@ -20,6 +20,11 @@ namespace GridTsne.Engine.Layout;
 /// about +0.02 DPQ16 over t-SNE + assignment, while on photo embeddings it loses 0.01–0.04 against the t-SNE
 /// layout, which the swap search alone improves by about +0.02.
 /// <para>
+/// Up to <see cref="GridLayoutOptions.ExactScoreItems"/> items, where every pair's distance fits in memory and
+/// scores are exact, the kept candidate then goes through swaps driven by DPQ16 itself (<see cref="DpqRefiner"/>),
+/// kept only if its DPQ16 is higher: on photo embeddings they add about +0.01–0.015.
+/// </para>
+/// <para>
 /// A FLAS round smooths the current layout into a map (<see cref="SmoothedMap"/>), then lets groups of cells
 /// exchange their items by an exact assignment of items to the map's vectors
 /// (<see cref="DenseJonkerVolgenant{TMatrix, TRow}"/>, squared Euclidean cost). The radius of the filter and
@@ -35,6 +40,12 @@ public static class GridLayoutOptimizer
     private const int TilesPerChunk = 8;
     /// <summary>Passes of the swap search at most; on 1,000 photos it settles after 4 to 8 (30 allowed gave the same).</summary>
     private const int MaxRefinementPasses = 10;
+
+    /// <summary>
+    /// Progress units of one pass of the DPQ16-driven swaps, in the units of the weights below: at 1,000 × 512 the
+    /// whole stage took about 0.4 s of CPU against about 2.7 s for everything before it.
+    /// </summary>
+    private const double RankPassUnits = 10;
 
     /// <summary>Rounds × cells at most (then the radius decays faster): 150 rounds at 10,000 cells.</summary>
     private const double RoundCellsBudget = 1_500_000;
@@ -83,7 +94,7 @@ public static class GridLayoutOptimizer
         var stopwatch = Stopwatch.StartNew();
         if (count < 2 || dimensions == 0)
         {
-            return new GridLayoutResult(input, GridLayoutCandidate.Input, 1, 1, count, 0, 0, stopwatch.Elapsed);
+            return new GridLayoutResult(input, GridLayoutCandidate.Input, false, 1, 1, count, 0, 0, stopwatch.Elapsed);
         }
 
         int nonFinite = TsneRunner.FindNonFinite(vectors.Span);
@@ -96,7 +107,8 @@ public static class GridLayoutOptimizer
         int[] radii = Schedule(options, shape);
 
         // Progress weights: each refinement pass about as long as 15 FLAS rounds (measured at 1,000 × 512).
-        double total = radii.Length + (4.0 * 15 * 2), done = 0;
+        bool rankSwaps = count <= Math.Min(options.ExactScoreItems, DpqRefiner.MaxItems);
+        double total = radii.Length + (4.0 * 15 * 2) + (rankSwaps ? DpqRefiner.Passes * RankPassUnits : 0), done = 0;
         void Report(string activity, double units)
         {
             done += units;
@@ -136,7 +148,22 @@ public static class GridLayoutOptimizer
             sortedScore > refinedScore && sortedScore > before ? (GridLayoutCandidate.Sorted, sorted, sortedScore, run.Moves + sortedRefiner.Moves)
             : refinedScore > before ? (GridLayoutCandidate.Refined, refined, refinedScore, refiner.Moves)
             : (GridLayoutCandidate.Input, input, before, 0L);
-        return new GridLayoutResult(cells, chosen, before, after, sample.Length, radii.Length, moves, stopwatch.Elapsed);
+
+        // The DPQ16-driven stage, where the candidates are scored exactly (its result is kept only if higher).
+        bool rankSwapsKept = false;
+        if (rankSwaps)
+        {
+            var swapped = (int[])cells.Clone();
+            var rankRefiner = new DpqRefiner(vectors, count, dimensions, shape.Rows, shape.Columns, ItemsByCell(swapped, shape.CellCount), swapped, map, parallel);
+            rankRefiner.Refine(DpqRefiner.Passes, pass => Report("Swapping neighbors by their DPQ16 ranks", RankPassUnits));
+            double swappedScore = Score(swapped);
+            if (swappedScore > after)
+            {
+                (cells, after, moves, rankSwapsKept) = (swapped, swappedScore, moves + rankRefiner.Moves, true);
+            }
+        }
+
+        return new GridLayoutResult(cells, chosen, rankSwapsKept, before, after, sample.Length, radii.Length, moves, stopwatch.Elapsed);
     }
 
     /// <summary>The items the candidates are scored on: all (up to <see cref="GridLayoutOptions.ExactScoreItems"/>), or a sample drawn from the seed.</summary>

@@ -27,7 +27,9 @@ public sealed record GridLayoutOptions
     /// <summary>
     /// Up to this many items the candidate layouts are scored on every item's neighborhood (exact DPQ16,
     /// O(N²)). 1024 makes the choice exact on a 32 × 32 grid: at 1,000 photos a 500-item estimate kept the
-    /// sorted candidate on 2 of 11 ImageNet layouts where the refined one scored higher.
+    /// sorted candidate on 2 of 11 ImageNet layouts where the refined one scored higher. Up to this many items
+    /// (and at most <see cref="DpqRefiner.MaxItems"/>) the DPQ16-driven swaps run last, as they hold every
+    /// pair's distance and are kept only if the exact DPQ16 is higher.
     /// </summary>
     public int ExactScoreItems { get; init; } = 1024;
 
@@ -97,15 +99,20 @@ public enum GridLayoutCandidate
 /// <summary>The outcome of <see cref="GridLayoutOptimizer.Optimize"/>.</summary>
 /// <param name="CellOfItem">Each item's cell (row × columns + column), in input order.</param>
 /// <param name="Chosen">The candidate kept.</param>
+/// <param name="RankSwapsKept">
+/// Whether the last stage, swaps between neighbors driven by DPQ16's ranks (up to
+/// <see cref="GridLayoutOptions.ExactScoreItems"/> items), raised the kept candidate's DPQ16 and was kept.
+/// </param>
 /// <param name="DpqBefore">DPQ16 of the input layout (over <paramref name="ScoredItems"/> items' neighborhoods).</param>
 /// <param name="DpqAfter">DPQ16 of the layout returned, on the same items.</param>
 /// <param name="ScoredItems">Items the scores were averaged over; all of them when it equals the count (exact DPQ16).</param>
 /// <param name="Rounds">FLAS rounds run.</param>
-/// <param name="Moves">Item moves over all rounds and swap passes of the kept candidate.</param>
+/// <param name="Moves">Item moves over all rounds and swap passes of the kept candidate (and of the last stage when kept).</param>
 /// <param name="Elapsed">Wall-clock time.</param>
 public sealed record GridLayoutResult(
     int[] CellOfItem,
     GridLayoutCandidate Chosen,
+    bool RankSwapsKept,
     double DpqBefore,
     double DpqAfter,
     int ScoredItems,

@@ -208,18 +208,7 @@ internal sealed class NeighborhoodRefiner
             return false;
         }
 
-        _itemAt[p] = b;
-        _itemAt[q] = a;
-        if (a >= 0)
-        {
-            _cellOfItem[a] = q;
-        }
-
-        if (b >= 0)
-        {
-            _cellOfItem[b] = p;
-        }
-
+        CellExchange.Exchange(_itemAt, _cellOfItem, p, q);
         Recompute(p);
         Recompute(q);
         return true;

@@ -159,7 +159,7 @@ public sealed class OptimizeGridLayoutCommand : GridTsneCmdlet
             messages.WriteProgress(new ProgressRecord(ProgressActivityId, activity, "Done") { RecordType = ProgressRecordType.Completed });
             string scored = optimized.ScoredItems == count ? "exact" : string.Create(CultureInfo.InvariantCulture, $"estimated on {optimized.ScoredItems:N0} of the items' neighborhoods");
             messages.WriteVerbose(string.Create(CultureInfo.InvariantCulture,
-                $"DPQ16 {optimized.DpqBefore:0.0000} before, {optimized.DpqAfter:0.0000} after ({scored}); kept the {Describe(optimized.Chosen)}; {optimized.Rounds} sorting rounds, {optimized.Moves:N0} moves, {optimized.Elapsed.TotalSeconds:0.00} s."));
+                $"DPQ16 {optimized.DpqBefore:0.0000} before, {optimized.DpqAfter:0.0000} after ({scored}); kept the {Describe(optimized.Chosen)}{(optimized.RankSwapsKept ? ", then swaps between neighbors driven by DPQ16" : "")}; {optimized.Rounds} sorting rounds, {optimized.Moves:N0} moves, {optimized.Elapsed.TotalSeconds:0.00} s."));
             return optimized;
         });
 
@@ -173,7 +173,7 @@ public sealed class OptimizeGridLayoutCommand : GridTsneCmdlet
     {
         GridLayoutCandidate.Sorted => "sorted layout (FLAS rounds, then neighbor swaps)",
         GridLayoutCandidate.Refined => "input layout improved by neighbor swaps",
-        _ => "input layout unchanged (no candidate scored higher)",
+        _ => "input layout (no candidate scored higher)",
     };
 
     /// <summary>A new GridCell at the new place, with the item's own values and every extra property.</summary>

@@ -167,7 +167,7 @@ public class LayoutPartsTests
     }
 
     /// <summary>The mean vector of the (2r + 1)² cells around every cell of a full grid, mirrored at the borders.</summary>
-    private static double[] BoxMeans(float[] vectors, int dimensions, int rows, int columns, int[] cellOfItem, int radius)
+    internal static double[] BoxMeans(float[] vectors, int dimensions, int rows, int columns, int[] cellOfItem, int radius)
     {
         int[] itemAt = new int[rows * columns];
         for (int item = 0; item < cellOfItem.Length; item++)
