@@ -5,7 +5,7 @@ using GridTsne.Engine.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
-// Usage: EmbeddingBench <inference|decode|pipeline> <models dir> <photo dir> [runs] [batch] [intra-op threads] [decoder threads] [model]
+// Usage: EmbeddingBench <inference|decode|pipeline|eighth> <models dir> <photo dir> [runs] [batch] [intra-op threads] [decoder threads] [model]
 // A thread count of 0 takes the default; the model is a built-in name (the default model when omitted).
 // Prints one line of key=value pairs per run, for Invoke-EmbeddingBenchmark.ps1 to read.
 string mode = args[0];
@@ -32,8 +32,11 @@ switch (mode)
     case "pipeline":
         Pipeline();
         break;
+    case "eighth":
+        Eighth();
+        break;
     default:
-        throw new ArgumentException("mode must be inference, decode or pipeline");
+        throw new ArgumentException("mode must be inference, decode, pipeline or eighth");
 }
 
 // The model alone, on tensors decoded beforehand: 10 batches' worth, cycled over the photo count.
@@ -94,6 +97,38 @@ void Decode()
     for (int run = 0; run < runs; run++)
     {
         Measure("decode", photos.Length, DecodeAll);
+    }
+}
+
+// The JPEG decode alone at 1/8 scale, from bytes in memory: libjpeg-turbo (SkiaSharp) and the managed DC-only
+// decoder, alternating round by round on the same photos, one thread.
+void Eighth()
+{
+    byte[][] contents = [.. photos.Select(path => SafeImageLoader.ReadAllBytes(path))];
+    Configuration configuration = Configuration.Default;
+    void Libjpeg()
+    {
+        foreach (byte[] content in contents)
+        {
+            using Image<Rgb24>? image = ScaledJpegDecoder.TryDecodeWithLibjpegTurbo("bench", content, new Size(1, 1), configuration, CancellationToken.None);
+        }
+    }
+
+    void DcOnly()
+    {
+        foreach (byte[] content in contents)
+        {
+            using Image<Rgb24> image = DcOnlyJpegDecoder.TryDecode("bench", content, configuration, CancellationToken.None)
+                ?? throw new InvalidOperationException("The managed decoder declined a photo of the set.");
+        }
+    }
+
+    Libjpeg(); // Warm-up (JIT, allocator pools).
+    DcOnly();
+    for (int run = 0; run < runs; run++)
+    {
+        Measure("eighth-libjpeg-turbo", photos.Length, Libjpeg);
+        Measure("eighth-dc-only", photos.Length, DcOnly);
     }
 }
 

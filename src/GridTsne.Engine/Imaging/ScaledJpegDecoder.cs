@@ -57,6 +57,24 @@ internal static class ScaledJpegDecoder
             return null;
         }
 
+        // At 1/8 only the DC coefficients count: the managed decoder skips the rest, faster than libjpeg-turbo decodes them.
+        Size eighth = DcOnlyJpegDecoder.ScaledSize(storedSize.Width, storedSize.Height);
+        if (eighth.Width >= minimum.Width && eighth.Height >= minimum.Height
+            && DcOnlyJpegDecoder.TryDecode(path, content, configuration, cancellationToken) is { } dcOnly)
+        {
+            return dcOnly;
+        }
+
+        return TryDecodeWithLibjpegTurbo(path, content, minimum, configuration, cancellationToken);
+    }
+
+    /// <summary>
+    /// Decodes with libjpeg-turbo at the smallest of its DCT scales that covers <paramref name="minimum"/>;
+    /// null when that is the full size or libjpeg-turbo does not support the encoding.
+    /// </summary>
+    internal static Image<Rgb24>? TryDecodeWithLibjpegTurbo(string path, ReadOnlySpan<byte> content, Size minimum, Configuration configuration,
+        CancellationToken cancellationToken)
+    {
         using SKData data = SKData.CreateCopy(content);
         using SKCodec? codec = SKCodec.Create(data);
         if (codec is null || codec.EncodedFormat != SKEncodedImageFormat.Jpeg)
