@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -331,8 +332,7 @@ internal static class DcOnlyJpegDecoder
         private readonly int _mcusAcross;
         private readonly int _mcusDown;
         private readonly int _blocksPerMcu;
-        private readonly HuffmanDcTable[] _dcTables = new HuffmanDcTable[MaxComponents];
-        private readonly HuffmanSkipTable[] _acTables = new HuffmanSkipTable[MaxComponents];
+        private readonly BlockSlot[] _slots;
 
         public ScanDecoder(string path, JpegHeader header)
         {
@@ -361,13 +361,38 @@ internal static class DcOnlyJpegDecoder
 
             _mcusAcross = (header.Width + (BlockSize * _maxHorizontal) - 1) / (BlockSize * _maxHorizontal);
             _mcusDown = (header.Height + (BlockSize * _maxVertical) - 1) / (BlockSize * _maxVertical);
+
+            // Components usually share tables (Cb and Cr do): each table is built once.
+            var dcTables = new HuffmanDcTable?[4];
+            var acTables = new HuffmanSkipTable?[4];
+            var slots = new List<BlockSlot>(_blocksPerMcu);
             for (int index = 0; index < _componentCount; index++)
             {
                 Component component = header.Components[index];
-                _dcTables[index] = HuffmanDcTable.Build(path, header.DcTableData[component.DcTable]!);
-                _acTables[index] = HuffmanSkipTable.Build(path, header.AcTableData[component.AcTable]!);
+                HuffmanDcTable dc = dcTables[component.DcTable] ??= HuffmanDcTable.Build(path, header.DcTableData[component.DcTable]!);
+                HuffmanSkipTable ac = acTables[component.AcTable] ??= HuffmanSkipTable.Build(path, header.AcTableData[component.AcTable]!);
+                int planeWidth = PlaneWidth(index);
+                for (int blockY = 0; blockY < component.Vertical; blockY++)
+                {
+                    for (int blockX = 0; blockX < component.Horizontal; blockX++)
+                    {
+                        slots.Add(new BlockSlot(index, dc, ac, header.DcQuantization[component.QuantizationTable],
+                            planeWidth * component.Vertical, component.Horizontal, (blockY * planeWidth) + blockX));
+                    }
+                }
             }
+
+            _slots = [.. slots];
         }
+
+        /// <summary>Samples per row of a component's plane: its blocks across all MCUs, padding included.</summary>
+        private int PlaneWidth(int component) => _mcusAcross * _header.Components[component].Horizontal;
+
+        /// <summary>
+        /// One block of an MCU, in scan order: its component, tables and DC quantizer, and where its sample goes
+        /// in the component's plane (MCU row * <paramref name="McuRowStep"/> + MCU column * <paramref name="McuColumnStep"/> + <paramref name="Offset"/>).
+        /// </summary>
+        private sealed record BlockSlot(int Component, HuffmanDcTable Dc, HuffmanSkipTable Ac, int Quantization, int McuRowStep, int McuColumnStep, int Offset);
 
         public Image<Rgb24> Decode(ReadOnlySpan<byte> content, Configuration configuration, CancellationToken cancellationToken)
         {
@@ -394,7 +419,7 @@ internal static class DcOnlyJpegDecoder
                 for (int index = 0; index < _componentCount; index++)
                 {
                     Component component = _header.Components[index];
-                    planeWidths[index] = _mcusAcross * component.Horizontal;
+                    planeWidths[index] = PlaneWidth(index);
                     planes[index] = ArrayPool<byte>.Shared.Rent(planeWidths[index] * _mcusDown * component.Vertical);
                 }
 
@@ -403,7 +428,7 @@ internal static class DcOnlyJpegDecoder
                     int firstMcu = interval * restartInterval;
                     int mcus = Math.Min(restartInterval, totalMcus - firstMcu);
                     int end = interval + 1 < intervals ? intervalStarts[interval + 1] : scanLength;
-                    DecodeInterval(scan, intervalStarts[interval], end, scanLength, firstMcu, mcus, planes, planeWidths, cancellationToken);
+                    DecodeInterval(scan, intervalStarts[interval], end, scanLength, firstMcu, mcus, planes, cancellationToken);
                 }
 
                 return ToRgb(planes, planeWidths, configuration);
@@ -485,36 +510,63 @@ internal static class DcOnlyJpegDecoder
         /// <summary>
         /// Decodes the MCUs of one restart interval from <paramref name="start"/>; it must not read beyond
         /// <paramref name="end"/> (bits past it would be the next interval's, or padding: truncated data).
+        /// Each block's DC difference is decoded and its AC coefficients skipped. The bit state lives in locals,
+        /// never passed by ref or out (a local whose address is taken lives in memory, not in a register).
         /// </summary>
-        private void DecodeInterval(byte[] scan, int start, int end, int scanLength, int firstMcu, int mcus, byte[][] planes, int[] planeWidths,
+        private void DecodeInterval(byte[] scan, int start, int end, int scanLength, int firstMcu, int mcus, byte[][] planes,
             CancellationToken cancellationToken)
         {
-            var reader = new BitReader(scan, start, scanLength);
-            Span<int> predictors = stackalloc int[MaxComponents];
-            predictors.Clear();
+            ulong bits = 0;
+            int count = 0;
+            int position = start;
+            int[] predictors = new int[MaxComponents];
+            BlockSlot[] slots = _slots;
             int mcuX = firstMcu % _mcusAcross;
             int mcuY = firstMcu / _mcusAcross;
             for (int mcu = 0; mcu < mcus; mcu++)
             {
-                for (int index = 0; index < _componentCount; index++)
+                foreach (BlockSlot slot in slots)
                 {
-                    Component component = _header.Components[index];
-                    HuffmanDcTable dcTable = _dcTables[index];
-                    HuffmanSkipTable acTable = _acTables[index];
-                    int quantization = _header.DcQuantization[component.QuantizationTable];
-                    byte[] plane = planes[index];
-                    int width = planeWidths[index];
-                    for (int blockY = 0; blockY < component.Vertical; blockY++)
+                    bits = ScanBits.Fill(scan, scanLength, bits, count, position);
+                    position += (63 - count) >> 3;
+                    count |= 56;
+                    int decoded = slot.Dc.Decode(bits, _path);
+                    int taken = decoded & 0xFF;
+                    bits <<= taken;
+                    count -= taken;
+
+                    uint[] steps = slot.Ac.Steps;
+                    int coefficient = 1;
+                    do
                     {
-                        int row = ((mcuY * component.Vertical) + blockY) * width;
-                        for (int blockX = 0; blockX < component.Horizontal; blockX++)
+                        bits = ScanBits.Fill(scan, scanLength, bits, count, position);
+                        position += (63 - count) >> 3;
+                        count |= 56;
+                        // Unchecked: the index has LookAheadBits bits, and the table that many entries.
+                        uint entry = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(steps), (nint)(bits >> (64 - HuffmanSkipTable.LookAheadBits)));
+                        int advanced = coefficient + HuffmanSkipTable.Positions(entry);
+                        if (HuffmanSkipTable.HasWholeSymbols(entry) && advanced <= HuffmanSkipTable.Coefficients)
                         {
-                            predictors[index] += DecodeBlock(ref reader, dcTable, acTable, _path);
-                            // libjpeg's 1 x 1 inverse DCT: the dequantized DC / 8, rounded, plus the level shift.
-                            int value = ((((short)predictors[index] * quantization) + 4) >> 3) + 128;
-                            plane[row + (mcuX * component.Horizontal) + blockX] = (byte)Math.Clamp(value, 0, 255);
+                            taken = HuffmanSkipTable.BitsTaken(entry);
+                            coefficient = HuffmanSkipTable.EndsBlock(entry) ? HuffmanSkipTable.Coefficients : advanced;
                         }
+                        else
+                        {
+                            // Near the block's end (later symbols may be the next block's), or a code longer than the look-up.
+                            int skipped = slot.Ac.SkipOne(entry, bits, _path, coefficient);
+                            taken = skipped & 0xFF;
+                            coefficient = skipped >> 8;
+                        }
+
+                        bits <<= taken;
+                        count -= taken;
                     }
+                    while (coefficient < HuffmanSkipTable.Coefficients);
+
+                    int predictor = predictors[slot.Component] += decoded >> 8;
+                    // libjpeg's 1 x 1 inverse DCT: the dequantized DC / 8, rounded, plus the level shift.
+                    int value = ((((short)predictor * slot.Quantization) + 4) >> 3) + 128;
+                    planes[slot.Component][(mcuY * slot.McuRowStep) + (mcuX * slot.McuColumnStep) + slot.Offset] = (byte)Math.Clamp(value, 0, 255);
                 }
 
                 if (++mcuX == _mcusAcross)
@@ -525,63 +577,11 @@ internal static class DcOnlyJpegDecoder
                 }
             }
 
-            if (reader.BitsConsumed > (long)(end - start) * 8)
+            long consumed = ((long)(position - start) * 8) - count;
+            if (consumed > (long)(end - start) * 8)
             {
                 throw Corrupt(_path, "the JPEG data is truncated or damaged (its scan data ends before its last block)");
             }
-        }
-
-        /// <summary>
-        /// Reads one block: returns its DC difference and skips its AC coefficients (1 to 63). The bit state
-        /// lives in locals here, so that the JIT keeps it in registers through the loop.
-        /// </summary>
-        private static int DecodeBlock(ref BitReader reader, HuffmanDcTable dcTable, HuffmanSkipTable acTable, string path)
-        {
-            byte[] data = reader.Data;
-            int length = reader.Length;
-            ulong bits = reader.Bits;
-            int count = reader.Count;
-            int position = reader.Position;
-
-            BitReader.Refill(data, length, ref bits, ref count, ref position);
-            int difference = dcTable.Decode(bits, path, out int taken);
-            bits <<= taken;
-            count -= taken;
-
-            uint[] steps = acTable.Steps;
-            int coefficient = 1;
-            while (true)
-            {
-                BitReader.Refill(data, length, ref bits, ref count, ref position);
-                uint entry = steps[(int)(bits >> (64 - HuffmanSkipTable.LookAheadBits))];
-                int advance = HuffmanSkipTable.Positions(entry);
-                if (HuffmanSkipTable.HasWholeSymbols(entry) && coefficient + advance <= HuffmanSkipTable.Coefficients)
-                {
-                    taken = HuffmanSkipTable.BitsTaken(entry);
-                    coefficient += advance;
-                    if (HuffmanSkipTable.EndsBlock(entry))
-                    {
-                        coefficient = HuffmanSkipTable.Coefficients;
-                    }
-                }
-                else
-                {
-                    // Near the block's end (later symbols may be the next block's), or a code longer than the look-up.
-                    taken = acTable.SkipOne(entry, bits, path, ref coefficient);
-                }
-
-                bits <<= taken;
-                count -= taken;
-                if (coefficient >= HuffmanSkipTable.Coefficients)
-                {
-                    break;
-                }
-            }
-
-            reader.Bits = bits;
-            reader.Count = count;
-            reader.Position = position;
-            return difference;
         }
 
         /// <summary>The planes as one RGB image on the luma grid: chroma upsampled linearly, then JFIF YCbCr to RGB.</summary>
@@ -647,45 +647,27 @@ internal static class DcOnlyJpegDecoder
 }
 
 /// <summary>
-/// Entropy-coded bits, most significant first, from data already freed of byte stuffing: up to 64 of them in
-/// <see cref="Bits"/>. Past the end of the data it reads zeros, and <see cref="BitsConsumed"/> tells the
-/// caller whether it went there. The hot loops copy the fields into locals and use <see cref="Refill"/>.
+/// Entropy-coded bits, most significant first, from data already freed of byte stuffing, held in a 64-bit
+/// buffer whose state the decoding loop keeps in its own locals.
 /// </summary>
-internal struct BitReader
+internal static class ScanBits
 {
-    public readonly byte[] Data;
-    public readonly int Length;
-    public ulong Bits;
-    public int Count;
-    public int Position;
-    private readonly int _start;
-
-    /// <param name="data">The data, followed by at least 8 zero bytes after <paramref name="length"/>.</param>
-    public BitReader(byte[] data, int start, int length)
-    {
-        Data = data;
-        _start = start;
-        Position = start;
-        Length = length;
-    }
-
-    /// <summary>The bits taken so far, counted from the start.</summary>
-    public readonly long BitsConsumed => ((long)(Position - _start) * 8) - Count;
-
     /// <summary>
-    /// Tops <paramref name="bits"/> up to at least 56 bits, whole bytes only (F. Giesen's branch-free refill).
-    /// Done before every look-up: a test of the count would be a branch the processor mispredicts often.
+    /// <paramref name="bits"/> (holding <paramref name="count"/>) topped up from <paramref name="position"/> with
+    /// whole bytes (zeros once past <paramref name="length"/>, which must be followed by 8 bytes of padding); the caller then moves on by (63 - count) / 8 bytes and sets count |= 56, at least 56 bits
+    /// (F. Giesen's branch-free refill). Done before every look-up: a test of the count would be a branch the
+    /// processor mispredicts often.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Refill(byte[] data, int length, ref ulong bits, ref int count, ref int position)
+    public static ulong Fill(byte[] data, int length, ulong bits, int count, int position)
     {
-        if (position <= length)
+        if (position > length)
         {
-            bits |= BinaryPrimitives.ReadUInt64BigEndian(data.AsSpan(position)) >> count;
+            return bits; // Past the end: zeros.
         }
 
-        // Past the end the bits stay zero, but the position still moves, so that the overrun shows.
-        position += (63 - count) >> 3;
-        count |= 56;
+        // Unchecked read: position <= length, and the buffer holds at least 8 bytes after length.
+        ulong next = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(data), position));
+        return bits | ((BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(next) : next) >> count);
     }
 }

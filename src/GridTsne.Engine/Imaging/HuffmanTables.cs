@@ -58,10 +58,10 @@ internal sealed class CanonicalHuffmanCode
         return lookup;
     }
 
-    /// <summary>The symbol whose code starts <paramref name="bits"/> (most significant first), and the code's length.</summary>
-    public int Decode(ulong bits, string path, out int length)
+    /// <summary>The symbol whose code starts <paramref name="bits"/> (most significant first), and the code's length: length &lt;&lt; 8 | symbol.</summary>
+    public int Decode(ulong bits, string path)
     {
-        for (length = 1; length <= MaxLength; length++)
+        for (int length = 1; length <= MaxLength; length++)
         {
             int code = (int)(bits >> (64 - length));
             if (code <= _maxCode[length])
@@ -69,7 +69,7 @@ internal sealed class CanonicalHuffmanCode
                 int index = code + _symbolOffset[length];
                 if ((uint)index < (uint)_symbols.Length)
                 {
-                    return _symbols[index];
+                    return (length << 8) | _symbols[index];
                 }
 
                 break;
@@ -96,27 +96,25 @@ internal sealed class HuffmanDcTable
 
     public static HuffmanDcTable Build(string path, byte[] table) => new(new CanonicalHuffmanCode(path, table));
 
-    /// <summary>The DC difference whose code starts <paramref name="bits"/>, and how many bits code and value take.</summary>
+    /// <summary>
+    /// The DC difference whose code starts <paramref name="bits"/>, and how many bits code and value take:
+    /// difference &lt;&lt; 8 | bits (a packed result, so that the caller's bit state needs no ref).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Decode(ulong bits, string path, out int taken)
+    public int Decode(ulong bits, string path)
     {
         int entry = _lookup[(int)(bits >> (64 - LookAheadBits))];
-        int length;
-        int magnitude;
-        if (entry != 0)
+        if (entry == 0)
         {
-            length = entry >> 8;
-            magnitude = entry & 0xFF;
-        }
-        else
-        {
-            magnitude = _code.Decode(bits, path, out length);
+            entry = _code.Decode(bits, path);
         }
 
-        taken = length + magnitude;
+        int length = entry >> 8;
+        int magnitude = entry & 0xFF;
+        int taken = length + magnitude;
         if (magnitude == 0)
         {
-            return 0;
+            return taken;
         }
 
         if (magnitude > MaxDifferenceBits)
@@ -126,7 +124,8 @@ internal sealed class HuffmanDcTable
 
         int value = (int)((bits << length) >> (64 - magnitude));
         // T.81 F.2.2.1: a leading zero bit means a negative difference.
-        return value < 1 << (magnitude - 1) ? value - (1 << magnitude) + 1 : value;
+        int difference = value < 1 << (magnitude - 1) ? value - (1 << magnitude) + 1 : value;
+        return (difference << 8) | taken;
     }
 }
 
@@ -232,22 +231,23 @@ internal sealed class HuffmanSkipTable
     public static bool EndsBlock(uint entry) => (entry & EndsBlockFlag) != 0;
 
     /// <summary>
-    /// Skips the one symbol that starts <paramref name="bits"/>, with its magnitude bits; moves
-    /// <paramref name="coefficient"/> on (to <see cref="Coefficients"/> at an end-of-block) and returns the bits it takes.
+    /// Skips the one symbol that starts <paramref name="bits"/>, with its magnitude bits. Returns the coefficient
+    /// after it (<see cref="Coefficients"/> at an end-of-block) &lt;&lt; 8 | the bits it takes.
     /// </summary>
-    public int SkipOne(uint entry, ulong bits, string path, ref int coefficient)
+    public int SkipOne(uint entry, ulong bits, string path, int coefficient)
     {
         uint first = entry >> FirstShift;
         if ((first & BitsMask) != 0)
         {
-            coefficient = (entry & FirstEndsBlockFlag) != 0 ? Coefficients : coefficient + ((int)(first >> 5) & 127);
-            return (int)(first & BitsMask);
+            int next = (entry & FirstEndsBlockFlag) != 0 ? Coefficients : coefficient + ((int)(first >> 5) & 127);
+            return (next << 8) | (int)(first & BitsMask);
         }
 
         // A code longer than the look-ahead.
-        int symbol = _code.Decode(bits, path, out int length);
+        int decoded = _code.Decode(bits, path);
+        int symbol = decoded & 0xFF;
         int magnitude = symbol & 15;
-        coefficient = magnitude == 0 && symbol != ZeroRun ? Coefficients : coefficient + (magnitude == 0 ? 16 : (symbol >> 4) + 1);
-        return length + magnitude;
+        int after = magnitude == 0 && symbol != ZeroRun ? Coefficients : coefficient + (magnitude == 0 ? 16 : (symbol >> 4) + 1);
+        return (after << 8) | ((decoded >> 8) + magnitude);
     }
 }
