@@ -5,8 +5,8 @@
     CPU milliseconds per photo, alternating, medians.
 
 .DESCRIPTION
-    Two measurements, each over -Runs rounds on the camera set (out/bench/camera, made by
-    Invoke-CameraBenchmark.ps1), one thread:
+    Two measurements, each over -Runs rounds on the camera set (out/bench/camera-48, which
+    Invoke-CameraBenchmark.ps1 makes), one thread:
       (1) EmbeddingBench eighth: the JPEG decode alone, from bytes in memory, libjpeg-turbo at 1/8 and the DC-only
           decoder alternating in one process;
       (2) EmbeddingBench decode: the embedding step's whole decode (read, decode, thumbnail, tensor) of this build
@@ -21,7 +21,7 @@ param(
     # A checkout to compare the decode step with (its EmbeddingBench is built here unless -SkipBuild).
     [string] $BaselineRoot,
 
-    # JPEGs to decode; by default the camera set of Invoke-CameraBenchmark.ps1.
+    # JPEGs to decode; by default the 48-photo camera set of Invoke-CameraBenchmark.ps1.
     [string] $PhotoDirectory,
 
     [ValidateRange(1, 50)]
@@ -35,7 +35,7 @@ Set-StrictMode -Version Latest
 $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 Import-Module (Join-Path $PSScriptRoot 'EndToEnd.psm1') -Force
 $env:ORT_DISABLE_TELEMETRY = '1'
-if (-not $PhotoDirectory) { $PhotoDirectory = Join-Path $root 'out/bench/camera' }
+if (-not $PhotoDirectory) { $PhotoDirectory = Join-Path $root 'out/bench/camera-48' }
 $photos = @(Get-ChildItem -LiteralPath $PhotoDirectory -Filter *.jpg -File)
 if ($photos.Count -eq 0) { throw "No JPEGs in $PhotoDirectory; run Invoke-CameraBenchmark.ps1 once to make the camera set." }
 $megabytes = ($photos | Measure-Object Length -Average).Average / 1MB

@@ -513,6 +513,12 @@ internal static class DcOnlyJpegDecoder
         /// Each block's DC difference is decoded and its AC coefficients skipped. The bit state lives in locals,
         /// never passed by ref or out (a local whose address is taken lives in memory, not in a register).
         /// </summary>
+        /// <remarks>
+        /// Fully optimized from the first call: it runs once per photo (or restart interval) but loops for
+        /// milliseconds, so tiered compilation would run the first few dozen photos in on-stack-replaced
+        /// code that keeps the bit state in memory.
+        /// </remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void DecodeInterval(byte[] scan, int start, int end, int scanLength, int firstMcu, int mcus, byte[][] planes,
             CancellationToken cancellationToken)
         {
