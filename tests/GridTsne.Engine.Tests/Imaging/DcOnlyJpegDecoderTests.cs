@@ -163,11 +163,7 @@ public sealed class DcOnlyJpegDecoderTests : IDisposable
     public void A_DC_difference_wider_than_eleven_bits_is_refused()
     {
         byte[] jpeg = BaselineJpegWriter.Write(400, 300, [(1, 1)]);
-        int position = 2;
-        while (jpeg[position + 1] != 0xC4)
-        {
-            position += 2 + ((jpeg[position + 2] << 8) | jpeg[position + 3]);
-        }
+        int position = SegmentStart(jpeg, 0xC4);
 
         // The luminance DC table comes first; its first symbol (category 0, "no difference") becomes category 12.
         Assert.Equal(0x00, jpeg[position + 4]);
@@ -183,12 +179,7 @@ public sealed class DcOnlyJpegDecoderTests : IDisposable
     public void Missing_tables_are_refused(byte marker, string named)
     {
         byte[] jpeg = BaselineJpegWriter.Write(64, 64, [(1, 1), (1, 1), (1, 1)]);
-        int position = 2;
-        while (jpeg[position + 1] != marker)
-        {
-            position += 2 + ((jpeg[position + 2] << 8) | jpeg[position + 3]);
-        }
-
+        int position = SegmentStart(jpeg, marker);
         int length = 2 + ((jpeg[position + 2] << 8) | jpeg[position + 3]);
         byte[] withoutTables = [.. jpeg[..position], .. jpeg[(position + length)..]];
 
@@ -214,14 +205,21 @@ public sealed class DcOnlyJpegDecoderTests : IDisposable
         return error;
     }
 
-    private static int ScanDataStart(byte[] jpeg)
+    /// <summary>Where the first segment with <paramref name="marker"/> starts (its FF byte), walking segment by segment.</summary>
+    private static int SegmentStart(byte[] jpeg, byte marker)
     {
         int position = 2;
-        while (jpeg[position + 1] != 0xDA)
+        while (jpeg[position + 1] != marker)
         {
             position += 2 + ((jpeg[position + 2] << 8) | jpeg[position + 3]);
         }
 
+        return position;
+    }
+
+    private static int ScanDataStart(byte[] jpeg)
+    {
+        int position = SegmentStart(jpeg, 0xDA);
         return position + 2 + ((jpeg[position + 2] << 8) | jpeg[position + 3]);
     }
 
