@@ -197,6 +197,48 @@ public sealed class DcOnlyJpegDecoderTests : IDisposable
         Assert.Contains("truncated", error.Reason, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0)] // Damage anywhere.
+    [InlineData(1)] // Damage in the headers only.
+    public void Randomly_damaged_files_decode_or_are_refused_and_nothing_else(int headersOnly)
+    {
+        byte[] original = BaselineJpegWriter.Write(120, 90, [(2, 2), (1, 1), (1, 1)], restartInterval: 3);
+        int scanStart = ScanDataStart(original);
+        var random = new Random(12);
+        int decoded = 0, refused = 0, declined = 0;
+        for (int trial = 0; trial < 300; trial++)
+        {
+            byte[] damaged = (byte[])original.Clone();
+            for (int flip = random.Next(1, 4); flip > 0; flip--)
+            {
+                int at = headersOnly == 1 ? random.Next(2, scanStart) : random.Next(2, damaged.Length);
+                damaged[at] = (byte)random.Next(256);
+            }
+
+            try
+            {
+                using Image<Rgb24>? image = DcOnlyJpegDecoder.TryDecode("damaged.jpg", damaged, Configuration.Default, CancellationToken.None);
+                if (image is null)
+                {
+                    declined++;
+                }
+                else
+                {
+                    Assert.True(image.Width * image.Height <= 65536, $"a {image.Width} x {image.Height} image from {damaged.Length} bytes");
+                    decoded++;
+                }
+            }
+            catch (ImageLoadException error)
+            {
+                Assert.Equal(ImageLoadFailure.Corrupt, error.Failure);
+                refused++;
+            }
+        }
+
+        // Some of each outcome, so that the damage reached both the refusals and the decoding.
+        Assert.True(refused > 0 && decoded > 0, $"decoded {decoded}, refused {refused}, left to libjpeg-turbo {declined}");
+    }
+
     private static ImageLoadException AssertCorrupt(byte[] jpeg)
     {
         var error = Assert.Throws<ImageLoadException>(() => DcOnlyJpegDecoder.TryDecode("bad.jpg", jpeg, Configuration.Default, CancellationToken.None));
