@@ -333,6 +333,7 @@ internal static class DcOnlyJpegDecoder
         private readonly int _mcusDown;
         private readonly int _blocksPerMcu;
         private readonly BlockSlot[] _slots;
+        private readonly int[] _predictors = new int[MaxComponents];
 
         public ScanDecoder(string path, JpegHeader header)
         {
@@ -525,7 +526,8 @@ internal static class DcOnlyJpegDecoder
             ulong bits = 0;
             int count = 0;
             int position = start;
-            int[] predictors = new int[MaxComponents];
+            int[] predictors = _predictors;
+            Array.Clear(predictors); // Each restart interval starts its DC predictions from zero.
             BlockSlot[] slots = _slots;
             int mcuX = firstMcu % _mcusAcross;
             int mcuY = firstMcu / _mcusAcross;
