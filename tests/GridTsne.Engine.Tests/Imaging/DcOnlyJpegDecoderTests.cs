@@ -102,26 +102,6 @@ public sealed class DcOnlyJpegDecoderTests : IDisposable
     }
 
     [Fact]
-    public void Exif_orientation_is_applied_after_the_one_eighth_decode()
-    {
-        using Image<Rgb24> upright = TestPhotos.Quadrants(1200, 1600);
-        string path = _photos.SidewaysJpeg("sideways.jpg", upright);
-        using (Image<Rgb24>? stored = DcOnlyJpegDecoder.TryDecode(path, File.ReadAllBytes(path), Configuration.Default, CancellationToken.None))
-        {
-            Assert.Equal((200, 150), (stored?.Width, stored?.Height)); // This decoder's, in stored orientation.
-        }
-
-        using Image<Rgb24> decoded = SafeImageLoader.Load(path, new Size(100, 100), null, out Size fullSize);
-
-        Assert.Equal(new Size(1200, 1600), fullSize);
-        Assert.Equal((150, 200), (decoded.Width, decoded.Height));
-        TestPhotos.AssertColor(TestPhotos.Yellow, decoded[37, 50], tolerance: 12);
-        TestPhotos.AssertColor(TestPhotos.Red, decoded[112, 50], tolerance: 12);
-        TestPhotos.AssertColor(TestPhotos.Green, decoded[37, 150], tolerance: 12);
-        TestPhotos.AssertColor(TestPhotos.Blue, decoded[112, 150], tolerance: 12);
-    }
-
-    [Fact]
     public void Progressive_JPEGs_are_left_to_libjpeg_turbo()
     {
         byte[] progressive = HandMadeJpeg.Progressive(1024, 768, acScans: 1, restartInterval: 64, components: 3);
