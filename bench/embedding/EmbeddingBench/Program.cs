@@ -5,7 +5,7 @@ using GridTsne.Engine.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
-// Usage: EmbeddingBench <inference|decode|pipeline> <models dir> <photo dir> [runs] [batch] [intra-op threads] [decoder threads] [model]
+// Usage: EmbeddingBench <inference|decode|pipeline|eighth|similarity> <models dir> <photo dir> [runs] [batch] [intra-op threads] [decoder threads] [model]
 // A thread count of 0 takes the default; the model is a built-in name (the default model when omitted).
 // Prints one line of key=value pairs per run, for Invoke-EmbeddingBenchmark.ps1 to read.
 string mode = args[0];
@@ -32,8 +32,14 @@ switch (mode)
     case "pipeline":
         Pipeline();
         break;
+    case "eighth":
+        Eighth();
+        break;
+    case "similarity":
+        Similarity();
+        break;
     default:
-        throw new ArgumentException("mode must be inference, decode or pipeline");
+        throw new ArgumentException("mode must be inference, decode, pipeline, eighth or similarity");
 }
 
 // The model alone, on tensors decoded beforehand: 10 batches' worth, cycled over the photo count.
@@ -95,6 +101,70 @@ void Decode()
     {
         Measure("decode", photos.Length, DecodeAll);
     }
+}
+
+// The JPEG decode alone at 1/8 scale, from bytes in memory: libjpeg-turbo (SkiaSharp) and the managed DC-only
+// decoder, alternating round by round on the same photos, one thread.
+void Eighth()
+{
+    byte[][] contents = [.. photos.Select(path => SafeImageLoader.ReadAllBytes(path))];
+    Configuration configuration = Configuration.Default;
+    void Libjpeg()
+    {
+        foreach (byte[] content in contents)
+        {
+            using Image<Rgb24>? image = ScaledJpegDecoder.TryDecodeWithLibjpegTurbo("bench", content, new Size(1, 1), configuration, CancellationToken.None);
+        }
+    }
+
+    void DcOnly()
+    {
+        foreach (byte[] content in contents)
+        {
+            using Image<Rgb24> image = DcOnlyJpegDecoder.TryDecode("bench", content, configuration, CancellationToken.None)
+                ?? throw new InvalidOperationException("The managed decoder declined a photo of the set.");
+        }
+    }
+
+    Libjpeg(); // Warm-up (JIT, allocator pools).
+    DcOnly();
+    for (int run = 0; run < runs; run++)
+    {
+        Measure("eighth-libjpeg-turbo", photos.Length, Libjpeg);
+        Measure("eighth-dc-only", photos.Length, DcOnly);
+    }
+}
+
+// The vectors of shrink-on-load decoding against those of a full ImageSharp decode of the same photos: cosine
+// per photo, and the overlap of each photo's 10 nearest neighbours (by cosine) within the set.
+void Similarity()
+{
+    float[][] Embed(ImageDecodeOptions options) =>
+        [.. photos.Select(path =>
+        {
+            var tensor = new float[embedder.TensorLength];
+            byte[] content = SafeImageLoader.ReadAllBytes(path, options);
+            using Image<Rgb24> upright = embedder.Preprocessor.Decode(path, content, forTensor: true, Thumbnail.DefaultShortSide, options,
+                out _, CancellationToken.None);
+            embedder.Preprocessor.Write(upright, tensor);
+            return embedder.Run(tensor, 1, CancellationToken.None)[0];
+        })];
+
+    static double Cosine(float[] a, float[] b) =>
+        System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(a, b);
+
+    static int[] Nearest(float[][] vectors, int index, int count) =>
+        [.. Enumerable.Range(0, vectors.Length).Where(other => other != index)
+            .OrderByDescending(other => Cosine(vectors[index], vectors[other])).Take(count)];
+
+    float[][] scaled = Embed(new ImageDecodeOptions());
+    float[][] full = Embed(new ImageDecodeOptions { ScaledJpegDecoding = false });
+    double[] cosines = [.. Enumerable.Range(0, photos.Length).Select(index => Cosine(scaled[index], full[index])).Order()];
+    int neighbours = Math.Min(10, photos.Length - 1);
+    double overlap = Enumerable.Range(0, photos.Length)
+        .Average(index => Nearest(scaled, index, neighbours).Intersect(Nearest(full, index, neighbours)).Count() / (double)neighbours);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"mode=similarity images={photos.Length} medianCosine={cosines[cosines.Length / 2]:0.0000} minimumCosine={cosines[0]:0.0000} nearest{neighbours}Overlap={overlap:0.000} model={embedder.Name}"));
 }
 
 // The whole engine pipeline in one process, without PowerShell.

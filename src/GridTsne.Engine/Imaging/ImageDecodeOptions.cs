@@ -13,8 +13,9 @@ public sealed record ImageDecodeOptions
     public (byte R, byte G, byte B) Background { get; init; } = (255, 255, 255);
 
     /// <summary>
-    /// True (the default): JPEGs decode through libjpeg-turbo (SkiaSharp) at the smallest DCT scale that covers
-    /// the size the caller needs, falling back to ImageSharp for what libjpeg-turbo cannot start on. False:
+    /// True (the default): JPEGs decode at the smallest DCT scale that covers the size the caller needs: at 1/8
+    /// a baseline JPEG through GridTsne's own DC-only decoder, otherwise through libjpeg-turbo (SkiaSharp),
+    /// falling back to ImageSharp for what libjpeg-turbo cannot start on. False:
     /// every image decodes at full size with ImageSharp, as before shrink-on-load decoding; benchmarks and the tests that
     /// compare the two paths use it.
     /// </summary>
@@ -24,7 +25,7 @@ public sealed record ImageDecodeOptions
     /// Names the decoding path for the embedding cache: vectors from another path differ slightly, so their
     /// cache entries must not be taken for this one's.
     /// </summary>
-    public string IdentityText => ScaledJpegDecoding ? "decode=libjpeg-turbo-dct-scaled" : "decode=imagesharp";
+    public string IdentityText => ScaledJpegDecoding ? "decode=dc-only-eighth+libjpeg-turbo-dct-scaled" : "decode=imagesharp";
 
     /// <summary>
     /// Largest file worth reading: an uncompressed image of <see cref="MaxPixels"/> at 8 bytes per pixel plus

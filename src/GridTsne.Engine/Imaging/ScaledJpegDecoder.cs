@@ -7,10 +7,11 @@ using SkiaSharp;
 namespace GridTsne.Engine.Imaging;
 
 /// <summary>
-/// Decodes a JPEG with libjpeg-turbo (through SkiaSharp's SKCodec) at a reduced size: the inverse DCT then
-/// produces 1/2, 1/4 or 1/8 of the pixels directly, so a 12-megapixel photo wanted at 224 x 224 costs about
-/// a quarter of a full decode and a hundredth of its memory. ImageSharp 2.1 has no such scaling. The caller
-/// has checked the header's size and the marker structure (<see cref="JpegStructure"/>) already.
+/// Decodes a JPEG at a reduced size: the inverse DCT then produces 1/2, 1/4 or 1/8 of the pixels directly, so
+/// a 12-megapixel photo wanted at 224 x 224 costs a fraction of a full decode and a hundredth of its memory.
+/// At 1/8 a baseline JPEG goes to <see cref="DcOnlyJpegDecoder"/>, which reads only the DC coefficients;
+/// other scales and encodings to libjpeg-turbo (through SkiaSharp's SKCodec). ImageSharp 2.1 has no such
+/// scaling. The caller has checked the header's size and the marker structure (<see cref="JpegStructure"/>) already.
 /// </summary>
 internal static class ScaledJpegDecoder
 {
@@ -57,6 +58,24 @@ internal static class ScaledJpegDecoder
             return null;
         }
 
+        // At 1/8 only the DC coefficients count: the managed decoder skips the rest, faster than libjpeg-turbo decodes them.
+        Size eighth = DcOnlyJpegDecoder.ScaledSize(storedSize.Width, storedSize.Height);
+        if (eighth.Width >= minimum.Width && eighth.Height >= minimum.Height
+            && DcOnlyJpegDecoder.TryDecode(path, content, configuration, cancellationToken) is { } dcOnly)
+        {
+            return dcOnly;
+        }
+
+        return TryDecodeWithLibjpegTurbo(path, content, minimum, configuration, cancellationToken);
+    }
+
+    /// <summary>
+    /// Decodes with libjpeg-turbo at the smallest of its DCT scales that covers <paramref name="minimum"/>;
+    /// null when that is the full size or libjpeg-turbo does not support the encoding.
+    /// </summary>
+    internal static Image<Rgb24>? TryDecodeWithLibjpegTurbo(string path, ReadOnlySpan<byte> content, Size minimum, Configuration configuration,
+        CancellationToken cancellationToken)
+    {
         using SKData data = SKData.CreateCopy(content);
         using SKCodec? codec = SKCodec.Create(data);
         if (codec is null || codec.EncodedFormat != SKEncodedImageFormat.Jpeg)

@@ -61,21 +61,22 @@ public sealed class ScaledJpegDecodingTests : IDisposable
         }
     }
 
-    [Fact]
-    public void Exif_orientation_is_applied_after_scaling_and_the_upright_size_is_reported()
+    [Theory]
+    [InlineData(224, 300, 300, 400)] // Upright 224 x 300 needs 1/4 of the stored 1600 x 1200 (400 x 300 -> 300 x 400): libjpeg-turbo.
+    [InlineData(100, 100, 150, 200)] // 1/8 (200 x 150 -> 150 x 200): the DC-only decoder.
+    public void Exif_orientation_is_applied_after_scaling_and_the_upright_size_is_reported(int minimumWidth, int minimumHeight, int width, int height)
     {
         using Image<Rgb24> upright = TestPhotos.Quadrants(1200, 1600);
         string path = _photos.SidewaysJpeg("sideways.jpg", upright);
 
-        // Upright 1200 x 1600, stored 1600 x 1200: 224 x 448 upright needs 1/4 of the stored size (400 x 300 -> 300 x 400).
-        using Image<Rgb24> decoded = SafeImageLoader.Load(path, new Size(224, 300), null, out Size fullSize);
+        using Image<Rgb24> decoded = SafeImageLoader.Load(path, new Size(minimumWidth, minimumHeight), null, out Size fullSize);
 
         Assert.Equal(new Size(1200, 1600), fullSize);
-        Assert.Equal((300, 400), (decoded.Width, decoded.Height));
-        TestPhotos.AssertColor(TestPhotos.Yellow, decoded[75, 100], tolerance: 12);
-        TestPhotos.AssertColor(TestPhotos.Red, decoded[225, 100], tolerance: 12);
-        TestPhotos.AssertColor(TestPhotos.Green, decoded[75, 300], tolerance: 12);
-        TestPhotos.AssertColor(TestPhotos.Blue, decoded[225, 300], tolerance: 12);
+        Assert.Equal((width, height), (decoded.Width, decoded.Height));
+        TestPhotos.AssertColor(TestPhotos.Yellow, decoded[width / 4, height / 4], tolerance: 12);
+        TestPhotos.AssertColor(TestPhotos.Red, decoded[width * 3 / 4, height / 4], tolerance: 12);
+        TestPhotos.AssertColor(TestPhotos.Green, decoded[width / 4, height * 3 / 4], tolerance: 12);
+        TestPhotos.AssertColor(TestPhotos.Blue, decoded[width * 3 / 4, height * 3 / 4], tolerance: 12);
     }
 
     [Theory]

@@ -1,0 +1,681 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace GridTsne.Engine.Imaging;
+
+/// <summary>
+/// Decodes a baseline (or extended sequential, 8-bit, Huffman-coded) JPEG straight to its 1/8-scale image,
+/// ceil(W/8) x ceil(H/8) as libjpeg gives at 1/8. At that scale each 8 x 8 block becomes one pixel, its DC
+/// coefficient, so the AC coefficients are only skipped, never decoded: <see cref="HuffmanSkipTable"/>
+/// steps over several AC symbols per table look-up. That entropy skipping is what a 1/8 decode costs
+/// (libjpeg-turbo decodes every AC value and runs a 1 x 1 inverse DCT), so this is faster than libjpeg-turbo
+/// at the same scale. Chroma is upsampled to the luma grid linearly, and YCbCr becomes RGB as JFIF says.
+/// Anything else (progressive, arithmetic coding, 12-bit, CMYK/YCCK/RGB, non-interleaved colour scans)
+/// is left to libjpeg-turbo: <see cref="TryDecode"/> returns null for it.
+/// </summary>
+internal static class DcOnlyJpegDecoder
+{
+    private const int BlockSize = 8;
+    private const int MaxComponents = 3;
+    private const int PaddingBytes = 16; // Zeros after the scan data, so that the bit reader reads 8 bytes at a time.
+
+    /// <summary>The 1/8-scale size libjpeg gives a <paramref name="width"/> x <paramref name="height"/> JPEG.</summary>
+    public static Size ScaledSize(int width, int height) => new((width + BlockSize - 1) / BlockSize, (height + BlockSize - 1) / BlockSize);
+
+    /// <summary>
+    /// The 1/8-scale image of <paramref name="content"/> in stored orientation, or null when the JPEG's
+    /// encoding is not one this decoder handles. Damaged data (invalid Huffman codes, scan data that ends
+    /// early, restart markers out of order, missing tables) is refused with <see cref="ImageLoadException"/>.
+    /// Work and memory are bounded by the frame size, which the caller has checked against the pixel limit.
+    /// </summary>
+    public static Image<Rgb24>? TryDecode(string path, ReadOnlySpan<byte> content, Configuration configuration, CancellationToken cancellationToken)
+    {
+        var header = new JpegHeader();
+        if (!header.Read(path, content))
+        {
+            return null;
+        }
+
+        return new ScanDecoder(path, header).Decode(content, configuration, cancellationToken);
+    }
+
+    /// <summary>One frame component (Y, Cb or Cr) and where its 1/8-scale samples go.</summary>
+    private sealed class Component
+    {
+        public int Id;
+        public int Horizontal;
+        public int Vertical;
+        public int QuantizationTable;
+        public int DcTable;
+        public int AcTable;
+    }
+
+    /// <summary>The markers before the first scan: what the decoder needs of them, or why it declines.</summary>
+    private sealed class JpegHeader
+    {
+        private const byte Prefix = 0xFF;
+
+        public readonly Component[] Components = new Component[MaxComponents];
+        public readonly int[] DcQuantization = new int[4];
+        public readonly bool[] HasQuantization = new bool[4];
+        public readonly byte[]?[] DcTableData = new byte[4][];
+        public readonly byte[]?[] AcTableData = new byte[4][];
+        public int Width;
+        public int Height;
+        public int ComponentCount;
+        public int RestartInterval;
+        public int ScanStart;
+        private int? _adobeTransform;
+
+        /// <summary>
+        /// Reads the markers up to the first scan; false when the encoding is not baseline YCbCr or greyscale
+        /// in one interleaved scan. Throws <see cref="ImageLoadException"/> for malformed tables.
+        /// </summary>
+        public bool Read(string path, ReadOnlySpan<byte> data)
+        {
+            bool hasFrame = false;
+            int position = 2;
+            while (position + 4 <= data.Length)
+            {
+                if (data[position] != Prefix)
+                {
+                    return false; // Not where a marker should be: libjpeg-turbo decides what the file is.
+                }
+
+                byte marker = data[position + 1];
+                if (marker == Prefix)
+                {
+                    position++;
+                    continue;
+                }
+
+                if (marker is 0x01 or (>= 0xD0 and <= 0xD7))
+                {
+                    position += 2;
+                    continue;
+                }
+
+                int length = BinaryPrimitives.ReadUInt16BigEndian(data[(position + 2)..]);
+                if (length < 2 || position + 2 + length > data.Length)
+                {
+                    return false;
+                }
+
+                ReadOnlySpan<byte> payload = data.Slice(position + 4, length - 2);
+                position += 2 + length;
+                switch (marker)
+                {
+                    case 0xC0 or 0xC1: // Baseline, extended sequential Huffman.
+                        if (hasFrame || !ReadFrame(payload))
+                        {
+                            return false;
+                        }
+
+                        hasFrame = true;
+                        break;
+                    case >= 0xC2 and <= 0xCF and not 0xC4 and not 0xC8 and not 0xCC:
+                        return false; // Progressive, lossless, hierarchical or arithmetic-coded.
+                    case 0xC4:
+                        ReadHuffmanTables(path, payload);
+                        break;
+                    case 0xDB:
+                        ReadQuantizationTables(path, payload);
+                        break;
+                    case 0xDD:
+                        if (payload.Length < 2)
+                        {
+                            throw Corrupt(path, "its restart interval segment is too short");
+                        }
+
+                        RestartInterval = BinaryPrimitives.ReadUInt16BigEndian(payload);
+                        break;
+                    case 0xEE:
+                        if (payload.Length >= 12 && payload.StartsWith("Adobe"u8))
+                        {
+                            _adobeTransform = payload[11];
+                        }
+
+                        break;
+                    case 0xDA:
+                        if (!hasFrame)
+                        {
+                            throw Corrupt(path, "its scan comes before any frame header");
+                        }
+
+                        ScanStart = position;
+                        return ReadScanHeader(path, payload);
+                    case 0xD8 or 0xD9:
+                        return false;
+                }
+            }
+
+            return false;
+        }
+
+        private bool ReadFrame(ReadOnlySpan<byte> payload)
+        {
+            if (payload.Length < 6 || payload[0] != 8)
+            {
+                return false; // 12-bit and 16-bit samples are libjpeg-turbo's.
+            }
+
+            Height = BinaryPrimitives.ReadUInt16BigEndian(payload[1..]);
+            Width = BinaryPrimitives.ReadUInt16BigEndian(payload[3..]);
+            ComponentCount = payload[5];
+            if (Width == 0 || Height == 0 || ComponentCount is not (1 or 3) || payload.Length < 6 + (3 * ComponentCount))
+            {
+                return false; // A height defined later by DNL, CMYK and other component counts.
+            }
+
+            for (int index = 0; index < ComponentCount; index++)
+            {
+                ReadOnlySpan<byte> entry = payload.Slice(6 + (3 * index), 3);
+                var component = new Component { Id = entry[0], Horizontal = entry[1] >> 4, Vertical = entry[1] & 15, QuantizationTable = entry[2] };
+                if (component.Horizontal is < 1 or > 4 || component.Vertical is < 1 or > 4 || component.QuantizationTable > 3)
+                {
+                    return false;
+                }
+
+                Components[index] = component;
+            }
+
+            return true;
+        }
+
+        private bool ReadScanHeader(string path, ReadOnlySpan<byte> payload)
+        {
+            if (payload.Length < 1 || payload.Length < 4 + (2 * payload[0]))
+            {
+                throw Corrupt(path, "its scan header is too short");
+            }
+
+            int scanComponents = payload[0];
+            int spectralStart = payload[1 + (2 * scanComponents)];
+            int spectralEnd = payload[2 + (2 * scanComponents)];
+            int approximation = payload[3 + (2 * scanComponents)];
+            if (scanComponents != ComponentCount || spectralStart != 0 || spectralEnd != 63 || approximation != 0)
+            {
+                return false; // Separate scans per component: libjpeg-turbo buffers them.
+            }
+
+            if (!IsYCbCrOrGrey())
+            {
+                return false;
+            }
+
+            for (int index = 0; index < scanComponents; index++)
+            {
+                int id = payload[1 + (2 * index)];
+                int tables = payload[2 + (2 * index)];
+                if (Components[index].Id != id)
+                {
+                    return false; // Scan order differs from frame order: rare enough to leave to libjpeg-turbo.
+                }
+
+                Components[index].DcTable = tables >> 4;
+                Components[index].AcTable = tables & 15;
+                if (Components[index].DcTable > 3 || Components[index].AcTable > 3
+                    || DcTableData[Components[index].DcTable] is null || AcTableData[Components[index].AcTable] is null)
+                {
+                    throw Corrupt(path, $"its scan uses a Huffman table that is not defined (component {id})");
+                }
+
+                if (!HasQuantization[Components[index].QuantizationTable])
+                {
+                    throw Corrupt(path, $"its quantization table {Components[index].QuantizationTable} is not defined");
+                }
+            }
+
+            int maxHorizontal = 1, maxVertical = 1;
+            for (int index = 0; index < ComponentCount; index++)
+            {
+                maxHorizontal = Math.Max(maxHorizontal, Components[index].Horizontal);
+                maxVertical = Math.Max(maxVertical, Components[index].Vertical);
+            }
+
+            for (int index = 0; index < ComponentCount; index++)
+            {
+                if (maxHorizontal % Components[index].Horizontal != 0 || maxVertical % Components[index].Vertical != 0)
+                {
+                    return false; // Fractional upsampling (such as 3:2) is libjpeg-turbo's.
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary>As libjpeg decides: Adobe's transform flag first, then component ids 'R', 'G', 'B'.</summary>
+        private bool IsYCbCrOrGrey()
+        {
+            if (ComponentCount == 1)
+            {
+                return true;
+            }
+
+            if (_adobeTransform is { } transform)
+            {
+                return transform == 1;
+            }
+
+            return !(Components[0].Id == 'R' && Components[1].Id == 'G' && Components[2].Id == 'B');
+        }
+
+        private void ReadQuantizationTables(string path, ReadOnlySpan<byte> payload)
+        {
+            while (payload.Length > 0)
+            {
+                int precision = payload[0] >> 4;
+                int id = payload[0] & 15;
+                int size = precision == 0 ? 64 : 128;
+                if (id > 3 || precision > 1 || payload.Length < 1 + size)
+                {
+                    throw Corrupt(path, "its quantization table segment is malformed");
+                }
+
+                // Only the DC entry matters at 1/8 scale; it comes first in zigzag order.
+                DcQuantization[id] = precision == 0 ? payload[1] : BinaryPrimitives.ReadUInt16BigEndian(payload[1..]);
+                HasQuantization[id] = true;
+                payload = payload[(1 + size)..];
+            }
+        }
+
+        private void ReadHuffmanTables(string path, ReadOnlySpan<byte> payload)
+        {
+            while (payload.Length > 0)
+            {
+                if (payload.Length < 17)
+                {
+                    throw Corrupt(path, "its Huffman table segment is malformed");
+                }
+
+                int tableClass = payload[0] >> 4;
+                int id = payload[0] & 15;
+                int symbols = 0;
+                for (int length = 1; length <= 16; length++)
+                {
+                    symbols += payload[length];
+                }
+
+                if (tableClass > 1 || id > 3 || symbols > 256 || payload.Length < 17 + symbols)
+                {
+                    throw Corrupt(path, "its Huffman table segment is malformed");
+                }
+
+                // Counts (16 bytes) then symbols, as in the segment; tables are built when the scan starts.
+                byte[] table = payload.Slice(1, 16 + symbols).ToArray();
+                if (tableClass == 0)
+                {
+                    DcTableData[id] = table;
+                }
+                else
+                {
+                    AcTableData[id] = table;
+                }
+
+                payload = payload[(17 + symbols)..];
+            }
+        }
+    }
+
+    /// <summary>Decodes the first scan's DC coefficients into one plane per component, then to RGB.</summary>
+    private sealed class ScanDecoder
+    {
+        private readonly string _path;
+        private readonly JpegHeader _header;
+        private readonly int _componentCount;
+        private readonly int _maxHorizontal;
+        private readonly int _maxVertical;
+        private readonly int _mcusAcross;
+        private readonly int _mcusDown;
+        private readonly int _blocksPerMcu;
+        private readonly BlockSlot[] _slots;
+        private readonly int[] _predictors = new int[MaxComponents];
+
+        public ScanDecoder(string path, JpegHeader header)
+        {
+            _path = path;
+            _header = header;
+            _componentCount = header.ComponentCount;
+            if (_componentCount == 1)
+            {
+                // A single-component scan is not interleaved: one block is one unit, whatever the sampling factors.
+                _maxHorizontal = _maxVertical = 1;
+                header.Components[0].Horizontal = header.Components[0].Vertical = 1;
+            }
+            else
+            {
+                for (int index = 0; index < _componentCount; index++)
+                {
+                    _maxHorizontal = Math.Max(_maxHorizontal, header.Components[index].Horizontal);
+                    _maxVertical = Math.Max(_maxVertical, header.Components[index].Vertical);
+                }
+            }
+
+            for (int index = 0; index < _componentCount; index++)
+            {
+                _blocksPerMcu += header.Components[index].Horizontal * header.Components[index].Vertical;
+            }
+
+            _mcusAcross = (header.Width + (BlockSize * _maxHorizontal) - 1) / (BlockSize * _maxHorizontal);
+            _mcusDown = (header.Height + (BlockSize * _maxVertical) - 1) / (BlockSize * _maxVertical);
+
+            // Components usually share tables (Cb and Cr do): each table is built once.
+            var dcTables = new HuffmanDcTable?[4];
+            var acTables = new HuffmanSkipTable?[4];
+            var slots = new List<BlockSlot>(_blocksPerMcu);
+            for (int index = 0; index < _componentCount; index++)
+            {
+                Component component = header.Components[index];
+                HuffmanDcTable dc = dcTables[component.DcTable] ??= HuffmanDcTable.Build(path, header.DcTableData[component.DcTable]!);
+                HuffmanSkipTable ac = acTables[component.AcTable] ??= HuffmanSkipTable.Build(path, header.AcTableData[component.AcTable]!);
+                int planeWidth = PlaneWidth(index);
+                for (int blockY = 0; blockY < component.Vertical; blockY++)
+                {
+                    for (int blockX = 0; blockX < component.Horizontal; blockX++)
+                    {
+                        slots.Add(new BlockSlot(index, dc, ac, header.DcQuantization[component.QuantizationTable],
+                            planeWidth * component.Vertical, component.Horizontal, (blockY * planeWidth) + blockX));
+                    }
+                }
+            }
+
+            _slots = [.. slots];
+        }
+
+        /// <summary>Samples per row of a component's plane: its blocks across all MCUs, padding included.</summary>
+        private int PlaneWidth(int component) => _mcusAcross * _header.Components[component].Horizontal;
+
+        /// <summary>
+        /// One block of an MCU, in scan order: its component, tables and DC quantizer, and where its sample goes
+        /// in the component's plane (MCU row * <paramref name="McuRowStep"/> + MCU column * <paramref name="McuColumnStep"/> + <paramref name="Offset"/>).
+        /// </summary>
+        private sealed record BlockSlot(int Component, HuffmanDcTable Dc, HuffmanSkipTable Ac, int Quantization, int McuRowStep, int McuColumnStep, int Offset);
+
+        public Image<Rgb24> Decode(ReadOnlySpan<byte> content, Configuration configuration, CancellationToken cancellationToken)
+        {
+            int totalMcus = _mcusAcross * _mcusDown;
+            int restartInterval = _header.RestartInterval > 0 ? _header.RestartInterval : totalMcus;
+            int intervals = (totalMcus + restartInterval - 1) / restartInterval;
+            // Every block takes two bits at least (a DC code and an end-of-block), so a frame header that claims
+            // far more blocks than the data can hold is refused before anything is allocated for them.
+            long blocks = (long)totalMcus * _blocksPerMcu;
+            if (blocks * 2 > (long)(content.Length - _header.ScanStart) * 8)
+            {
+                throw Corrupt(_path, $"the JPEG data is truncated or damaged (its {content.Length - _header.ScanStart:N0} bytes of scan data "
+                    + $"cannot hold the {blocks:N0} blocks of a {_header.Width} x {_header.Height} frame)");
+            }
+
+            byte[] scan = ArrayPool<byte>.Shared.Rent(content.Length - _header.ScanStart + PaddingBytes);
+            int[] intervalStarts = ArrayPool<int>.Shared.Rent(intervals + 1);
+            var planes = new byte[_componentCount][];
+            var planeWidths = new int[_componentCount];
+            try
+            {
+                int scanLength = Unstuff(content[_header.ScanStart..], scan, intervalStarts, intervals);
+                scan.AsSpan(scanLength, PaddingBytes).Clear();
+                for (int index = 0; index < _componentCount; index++)
+                {
+                    Component component = _header.Components[index];
+                    planeWidths[index] = PlaneWidth(index);
+                    planes[index] = ArrayPool<byte>.Shared.Rent(planeWidths[index] * _mcusDown * component.Vertical);
+                }
+
+                for (int interval = 0; interval < intervals; interval++)
+                {
+                    int firstMcu = interval * restartInterval;
+                    int mcus = Math.Min(restartInterval, totalMcus - firstMcu);
+                    int end = interval + 1 < intervals ? intervalStarts[interval + 1] : scanLength;
+                    DecodeInterval(scan, intervalStarts[interval], end, scanLength, firstMcu, mcus, planes, cancellationToken);
+                }
+
+                return ToRgb(planes, planeWidths, configuration);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(scan);
+                ArrayPool<int>.Shared.Return(intervalStarts);
+                foreach (byte[]? plane in planes)
+                {
+                    if (plane is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(plane);
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// Copies the entropy-coded data into <paramref name="scan"/> without its byte stuffing (FF 00 is FF)
+        /// and notes where each restart interval starts. Returns the data's length. The restart markers must
+        /// count RST0..RST7 in turn; the scan ends at any other marker, or after the last interval expected.
+        /// </summary>
+        private int Unstuff(ReadOnlySpan<byte> source, byte[] scan, int[] intervalStarts, int intervals)
+        {
+            intervalStarts[0] = 0;
+            int found = 1;
+            int length = 0;
+            int position = 0;
+            while (true)
+            {
+                int run = source[position..].IndexOf((byte)0xFF);
+                if (run < 0 || position + run + 1 >= source.Length)
+                {
+                    throw Corrupt(_path, "the JPEG data is truncated or damaged (its scan data has no end)");
+                }
+
+                source.Slice(position, run).CopyTo(scan.AsSpan(length));
+                length += run;
+                position += run;
+                byte next = source[position + 1];
+                if (next == 0x00)
+                {
+                    scan[length++] = 0xFF;
+                    position += 2;
+                }
+                else if (next == 0xFF)
+                {
+                    position++; // Fill byte.
+                }
+                else if (next is >= 0xD0 and <= 0xD7)
+                {
+                    if (found == intervals)
+                    {
+                        return length; // A restart marker after the last interval: nothing more is needed.
+                    }
+
+                    int expected = 0xD0 + ((found - 1) & 7);
+                    if (next != expected)
+                    {
+                        throw Corrupt(_path, $"the JPEG scan data is damaged (restart marker RST{next - 0xD0} where RST{expected - 0xD0} belongs)");
+                    }
+
+                    intervalStarts[found++] = length;
+                    position += 2;
+                }
+                else
+                {
+                    if (found < intervals)
+                    {
+                        throw Corrupt(_path, $"the JPEG data is truncated or damaged (its scan ends after {found:N0} of {intervals:N0} restart intervals)");
+                    }
+
+                    return length;
+                }
+            }
+        }
+
+        /// <summary>
+        /// Decodes the MCUs of one restart interval from <paramref name="start"/>; it must not read beyond
+        /// <paramref name="end"/> (bits past it would be the next interval's, or padding: truncated data).
+        /// Each block's DC difference is decoded and its AC coefficients skipped. The bit state lives in locals,
+        /// never passed by ref or out (a local whose address is taken lives in memory, not in a register).
+        /// </summary>
+        /// <remarks>
+        /// Fully optimized from the first call: it runs once per photo (or restart interval) but loops for
+        /// milliseconds, so tiered compilation would run the first few dozen photos in on-stack-replaced
+        /// code that keeps the bit state in memory.
+        /// </remarks>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void DecodeInterval(byte[] scan, int start, int end, int scanLength, int firstMcu, int mcus, byte[][] planes,
+            CancellationToken cancellationToken)
+        {
+            ulong bits = 0;
+            int count = 0;
+            int position = start;
+            int[] predictors = _predictors;
+            Array.Clear(predictors); // Each restart interval starts its DC predictions from zero.
+            BlockSlot[] slots = _slots;
+            int mcuX = firstMcu % _mcusAcross;
+            int mcuY = firstMcu / _mcusAcross;
+            for (int mcu = 0; mcu < mcus; mcu++)
+            {
+                foreach (BlockSlot slot in slots)
+                {
+                    bits = ScanBits.Fill(scan, scanLength, bits, count, position);
+                    position += (63 - count) >> 3;
+                    count |= 56;
+                    int decoded = slot.Dc.Decode(bits, _path);
+                    int taken = decoded & 0xFF;
+                    bits <<= taken;
+                    count -= taken;
+
+                    uint[] steps = slot.Ac.Steps;
+                    int coefficient = 1;
+                    do
+                    {
+                        bits = ScanBits.Fill(scan, scanLength, bits, count, position);
+                        position += (63 - count) >> 3;
+                        count |= 56;
+                        // Unchecked: the index has LookAheadBits bits, and the table that many entries.
+                        uint entry = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(steps), (nint)(bits >> (64 - HuffmanSkipTable.LookAheadBits)));
+                        int advanced = coefficient + HuffmanSkipTable.Positions(entry);
+                        if (HuffmanSkipTable.HasWholeSymbols(entry) && advanced <= HuffmanSkipTable.Coefficients)
+                        {
+                            taken = HuffmanSkipTable.BitsTaken(entry);
+                            coefficient = HuffmanSkipTable.EndsBlock(entry) ? HuffmanSkipTable.Coefficients : advanced;
+                        }
+                        else
+                        {
+                            // Near the block's end (later symbols may be the next block's), or a code longer than the look-up.
+                            int skipped = slot.Ac.SkipOne(entry, bits, _path, coefficient);
+                            taken = skipped & 0xFF;
+                            coefficient = skipped >> 8;
+                        }
+
+                        bits <<= taken;
+                        count -= taken;
+                    }
+                    while (coefficient < HuffmanSkipTable.Coefficients);
+
+                    int predictor = predictors[slot.Component] += decoded >> 8;
+                    // libjpeg's 1 x 1 inverse DCT: the dequantized DC / 8, rounded, plus the level shift.
+                    int value = ((((short)predictor * slot.Quantization) + 4) >> 3) + 128;
+                    planes[slot.Component][(mcuY * slot.McuRowStep) + (mcuX * slot.McuColumnStep) + slot.Offset] = (byte)Math.Clamp(value, 0, 255);
+                }
+
+                if (++mcuX == _mcusAcross)
+                {
+                    mcuX = 0;
+                    mcuY++;
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+            }
+
+            long consumed = ((long)(position - start) * 8) - count;
+            if (consumed > (long)(end - start) * 8)
+            {
+                throw Corrupt(_path, "the JPEG data is truncated or damaged (its scan data ends before its last block)");
+            }
+        }
+
+        /// <summary>The planes as one RGB image on the luma grid: chroma upsampled linearly, then JFIF YCbCr to RGB.</summary>
+        private Image<Rgb24> ToRgb(byte[][] planes, int[] planeWidths, Configuration configuration)
+        {
+            Size size = ScaledSize(_header.Width, _header.Height);
+            var image = new Image<Rgb24>(configuration, size.Width, size.Height);
+            byte[][] upsampled = new byte[_componentCount][];
+            try
+            {
+                for (int index = 0; index < _componentCount; index++)
+                {
+                    Component component = _header.Components[index];
+                    upsampled[index] = ArrayPool<byte>.Shared.Rent(size.Width * size.Height);
+                    // The samples that carry picture: ceil(component width / 8), the rest is MCU padding.
+                    int usedWidth = (((_header.Width * component.Horizontal) + _maxHorizontal - 1) / _maxHorizontal + BlockSize - 1) / BlockSize;
+                    int usedHeight = (((_header.Height * component.Vertical) + _maxVertical - 1) / _maxVertical + BlockSize - 1) / BlockSize;
+                    PlaneUpsampler.Upsample(planes[index], planeWidths[index], usedWidth, usedHeight,
+                        _maxHorizontal / component.Horizontal, _maxVertical / component.Vertical, upsampled[index], size);
+                }
+
+                image.ProcessPixelRows(accessor =>
+                {
+                    for (int y = 0; y < size.Height; y++)
+                    {
+                        Span<Rgb24> row = accessor.GetRowSpan(y);
+                        ReadOnlySpan<byte> luma = upsampled[0].AsSpan(y * size.Width, size.Width);
+                        if (_componentCount == 1)
+                        {
+                            for (int x = 0; x < row.Length; x++)
+                            {
+                                row[x] = new Rgb24(luma[x], luma[x], luma[x]);
+                            }
+                        }
+                        else
+                        {
+                            YCbCrConverter.ToRgb(luma, upsampled[1].AsSpan(y * size.Width, size.Width), upsampled[2].AsSpan(y * size.Width, size.Width), row);
+                        }
+                    }
+                });
+                return image;
+            }
+            catch
+            {
+                image.Dispose();
+                throw;
+            }
+            finally
+            {
+                foreach (byte[]? plane in upsampled)
+                {
+                    if (plane is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(plane);
+                    }
+                }
+            }
+        }
+    }
+
+    internal static ImageLoadException Corrupt(string path, string reason) =>
+        new(path, ImageLoadFailure.Corrupt, reason.StartsWith("the JPEG", StringComparison.Ordinal) ? reason + "." : "the JPEG is damaged: " + reason + ".");
+}
+
+/// <summary>
+/// Entropy-coded bits, most significant first, from data already freed of byte stuffing, held in a 64-bit
+/// buffer whose state the decoding loop keeps in its own locals.
+/// </summary>
+internal static class ScanBits
+{
+    /// <summary>
+    /// <paramref name="bits"/> (holding <paramref name="count"/>) topped up from <paramref name="position"/> with
+    /// whole bytes (zeros once past <paramref name="length"/>, which must be followed by 8 bytes of padding); the caller then moves on by (63 - count) / 8 bytes and sets count |= 56, at least 56 bits
+    /// (F. Giesen's branch-free refill). Done before every look-up: a test of the count would be a branch the
+    /// processor mispredicts often.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Fill(byte[] data, int length, ulong bits, int count, int position)
+    {
+        if (position > length)
+        {
+            return bits; // Past the end: zeros.
+        }
+
+        // Unchecked read: position <= length, and the buffer holds at least 8 bytes after length.
+        ulong next = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(data), position));
+        return bits | ((BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(next) : next) >> count);
+    }
+}
