@@ -33,7 +33,7 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
-Import-Module (Join-Path $PSScriptRoot 'EndToEnd.psm1') -Force
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 $env:ORT_DISABLE_TELEMETRY = '1'
 if (-not $PhotoDirectory) { $PhotoDirectory = Join-Path $root 'out/bench/camera-48' }
 $photos = @(Get-ChildItem -LiteralPath $PhotoDirectory -Filter *.jpg -File)
@@ -60,11 +60,6 @@ function Invoke-Harness([string] $Tree, [string] $Harness, [string] $Mode, [int]
     }
 }
 
-function Get-Median([double[]] $Values) {
-    $sorted = [double[]]($Values | Sort-Object)
-    if ($sorted.Count % 2) { return $sorted[($sorted.Count - 1) / 2] }
-    ($sorted[$sorted.Count / 2 - 1] + $sorted[$sorted.Count / 2]) / 2
-}
 
 $harness = Get-Harness $root
 $baselineHarness = if ($BaselineRoot) { Get-Harness (Resolve-Path -LiteralPath $BaselineRoot).Path }
