@@ -60,8 +60,8 @@ internal static class DcOnlyJpegDecoder
         private const byte Prefix = 0xFF;
 
         public readonly Component[] Components = new Component[MaxComponents];
-        public readonly int[] DcQuantization = new int[4];
-        public readonly bool[] HasQuantization = new bool[4];
+        /// <summary>Each quantization table, in natural (row-major) order; null until defined.</summary>
+        public readonly int[]?[] Quantization = new int[4][];
         public readonly byte[]?[] DcTableData = new byte[4][];
         public readonly byte[]?[] AcTableData = new byte[4][];
         public int Width;
@@ -224,7 +224,7 @@ internal static class DcOnlyJpegDecoder
                     throw Corrupt(path, $"its scan uses a Huffman table that is not defined (component {id})");
                 }
 
-                if (!HasQuantization[Components[index].QuantizationTable])
+                if (Quantization[Components[index].QuantizationTable] is null)
                 {
                     throw Corrupt(path, $"its quantization table {Components[index].QuantizationTable} is not defined");
                 }
@@ -276,9 +276,14 @@ internal static class DcOnlyJpegDecoder
                     throw Corrupt(path, "its quantization table segment is malformed");
                 }
 
-                // Only the DC entry matters at 1/8 scale; it comes first in zigzag order.
-                DcQuantization[id] = precision == 0 ? payload[1] : BinaryPrimitives.ReadUInt16BigEndian(payload[1..]);
-                HasQuantization[id] = true;
+                // Luma needs only the DC entry at 1/8 scale, 4:2:0 chroma the entries of its 2 x 2 inverse DCT.
+                var table = new int[64];
+                for (int zigzag = 0; zigzag < 64; zigzag++)
+                {
+                    table[ReducedIdct.NaturalOrder[zigzag]] = precision == 0 ? payload[1 + zigzag] : BinaryPrimitives.ReadUInt16BigEndian(payload[(1 + (2 * zigzag))..]);
+                }
+
+                Quantization[id] = table;
                 payload = payload[(1 + size)..];
             }
         }
@@ -366,19 +371,24 @@ internal static class DcOnlyJpegDecoder
             // Components usually share tables (Cb and Cr do): each table is built once.
             var dcTables = new HuffmanDcTable?[4];
             var acTables = new HuffmanSkipTable?[4];
+            var valueTables = new HuffmanAcTable?[4];
             var slots = new List<BlockSlot>(_blocksPerMcu);
             for (int index = 0; index < _componentCount; index++)
             {
                 Component component = header.Components[index];
                 HuffmanDcTable dc = dcTables[component.DcTable] ??= HuffmanDcTable.Build(path, header.DcTableData[component.DcTable]!);
                 HuffmanSkipTable ac = acTables[component.AcTable] ??= HuffmanSkipTable.Build(path, header.AcTableData[component.AcTable]!);
+                int[] quantization = header.Quantization[component.QuantizationTable]!;
+                int scale = SamplesPerBlock(index);
+                HuffmanAcTable? values = scale == 1 ? null : valueTables[component.AcTable] ??= HuffmanAcTable.Build(path, header.AcTableData[component.AcTable]!);
+                int[]? compactQuantization = scale == 1 ? null : ReducedIdct.CompactQuantization(quantization);
                 int planeWidth = PlaneWidth(index);
                 for (int blockY = 0; blockY < component.Vertical; blockY++)
                 {
                     for (int blockX = 0; blockX < component.Horizontal; blockX++)
                     {
-                        slots.Add(new BlockSlot(index, dc, ac, header.DcQuantization[component.QuantizationTable],
-                            planeWidth * component.Vertical, component.Horizontal, (blockY * planeWidth) + blockX));
+                        slots.Add(new BlockSlot(index, dc, ac, values, quantization[0], compactQuantization, planeWidth,
+                            planeWidth * component.Vertical * scale, component.Horizontal * scale, (blockY * scale * planeWidth) + (blockX * scale)));
                     }
                 }
             }
@@ -387,13 +397,25 @@ internal static class DcOnlyJpegDecoder
         }
 
         /// <summary>Samples per row of a component's plane: its blocks across all MCUs, padding included.</summary>
-        private int PlaneWidth(int component) => _mcusAcross * _header.Components[component].Horizontal;
+        private int PlaneWidth(int component) => _mcusAcross * _header.Components[component].Horizontal * SamplesPerBlock(component);
 
         /// <summary>
-        /// One block of an MCU, in scan order: its component, tables and DC quantizer, and where its sample goes
-        /// in the component's plane (MCU row * <paramref name="McuRowStep"/> + MCU column * <paramref name="McuColumnStep"/> + <paramref name="Offset"/>).
+        /// Samples across (and down) each block of a component gives at 1/8 scale, as libjpeg-turbo scales it:
+        /// 2 for chroma at half the luma resolution both ways (4:2:0), which then lands on the luma grid without
+        /// upsampling; 1 (the DC) otherwise, since libjpeg-turbo's scaled DCT size must divide both sampling ratios.
         /// </summary>
-        private sealed record BlockSlot(int Component, HuffmanDcTable Dc, HuffmanSkipTable Ac, int Quantization, int McuRowStep, int McuColumnStep, int Offset);
+        private int SamplesPerBlock(int component) =>
+            _componentCount > 1 && _header.Components[component].Horizontal * 2 == _maxHorizontal && _header.Components[component].Vertical * 2 == _maxVertical
+                ? 2 : 1;
+
+        /// <summary>
+        /// One block of an MCU, in scan order: its component, tables and DC quantizer, and where its samples go
+        /// in the component's plane (MCU row * <paramref name="McuRowStep"/> + MCU column * <paramref name="McuColumnStep"/> + <paramref name="Offset"/>).
+        /// A block with <paramref name="Values"/> has its AC values decoded and gives 2 x 2 samples (<see cref="ReducedIdct"/>,
+        /// dequantized by <paramref name="CompactQuantization"/>); the others skip their AC coefficients and give their DC.
+        /// </summary>
+        private sealed record BlockSlot(int Component, HuffmanDcTable Dc, HuffmanSkipTable Ac, HuffmanAcTable? Values, int Quantization,
+            int[]? CompactQuantization, int Stride, int McuRowStep, int McuColumnStep, int Offset);
 
         public Image<Rgb24> Decode(ReadOnlySpan<byte> content, Configuration configuration, CancellationToken cancellationToken)
         {
@@ -421,7 +443,7 @@ internal static class DcOnlyJpegDecoder
                 {
                     Component component = _header.Components[index];
                     planeWidths[index] = PlaneWidth(index);
-                    planes[index] = ArrayPool<byte>.Shared.Rent(planeWidths[index] * _mcusDown * component.Vertical);
+                    planes[index] = ArrayPool<byte>.Shared.Rent(planeWidths[index] * _mcusDown * component.Vertical * SamplesPerBlock(index));
                 }
 
                 for (int interval = 0; interval < intervals; interval++)
@@ -529,6 +551,7 @@ internal static class DcOnlyJpegDecoder
             int[] predictors = _predictors;
             Array.Clear(predictors); // Each restart interval starts its DC predictions from zero.
             BlockSlot[] slots = _slots;
+            Span<int> coefficients = stackalloc int[ReducedIdct.CompactCount];
             int mcuX = firstMcu % _mcusAcross;
             int mcuY = firstMcu / _mcusAcross;
             for (int mcu = 0; mcu < mcus; mcu++)
@@ -542,6 +565,58 @@ internal static class DcOnlyJpegDecoder
                     int taken = decoded & 0xFF;
                     bits <<= taken;
                     count -= taken;
+                    int predictor = predictors[slot.Component] += decoded >> 8;
+
+                    if (slot.Values is { } values)
+                    {
+                        // 4:2:0 chroma: the AC values too, for libjpeg-turbo's 2 x 2 inverse DCT.
+                        int[] multipliers = slot.CompactQuantization!;
+                        coefficients.Clear();
+                        coefficients[0] = (short)predictor * multipliers[0];
+                        sbyte[] compactIndex = ReducedIdct.CompactFromZigzag;
+                        int zigzag = 1;
+                        while (zigzag < HuffmanSkipTable.Coefficients)
+                        {
+                            bits = ScanBits.Fill(scan, scanLength, bits, count, position);
+                            position += (63 - count) >> 3;
+                            count |= 56;
+                            int symbol = values.Decode(bits, _path);
+                            int size = symbol & 15;
+                            int length = symbol >> 8;
+                            if (size == 0)
+                            {
+                                bits <<= length;
+                                count -= length;
+                                if ((symbol & 0xF0) != 0xF0)
+                                {
+                                    break; // End of block.
+                                }
+
+                                zigzag += 16; // Sixteen zeros.
+                                continue;
+                            }
+
+                            zigzag += (symbol >> 4) & 15;
+                            if (zigzag >= HuffmanSkipTable.Coefficients)
+                            {
+                                throw Corrupt(_path, "the JPEG scan data is damaged (a block with more than 64 coefficients)");
+                            }
+
+                            // The code and its size bits fit in the 56 bits filled: at most 16 + 15.
+                            int amplitude = CanonicalHuffmanCode.Extend((int)((bits << length) >> (64 - size)), size);
+                            bits <<= length + size;
+                            count -= length + size;
+                            int target = compactIndex[zigzag++];
+                            if (target >= 0)
+                            {
+                                // libjpeg keeps coefficients as 16-bit values, then dequantizes.
+                                coefficients[target] = (short)amplitude * multipliers[target];
+                            }
+                        }
+
+                        ReducedIdct.Transform(coefficients, planes[slot.Component], (mcuY * slot.McuRowStep) + (mcuX * slot.McuColumnStep) + slot.Offset, slot.Stride);
+                        continue;
+                    }
 
                     uint[] steps = slot.Ac.Steps;
                     int coefficient = 1;
@@ -571,7 +646,6 @@ internal static class DcOnlyJpegDecoder
                     }
                     while (coefficient < HuffmanSkipTable.Coefficients);
 
-                    int predictor = predictors[slot.Component] += decoded >> 8;
                     // libjpeg's 1 x 1 inverse DCT: the dequantized DC / 8, rounded, plus the level shift.
                     int value = ((((short)predictor * slot.Quantization) + 4) >> 3) + 128;
                     planes[slot.Component][(mcuY * slot.McuRowStep) + (mcuX * slot.McuColumnStep) + slot.Offset] = (byte)Math.Clamp(value, 0, 255);
@@ -605,10 +679,11 @@ internal static class DcOnlyJpegDecoder
                     Component component = _header.Components[index];
                     upsampled[index] = ArrayPool<byte>.Shared.Rent(size.Width * size.Height);
                     // The samples that carry picture: ceil(component width / 8), the rest is MCU padding.
-                    int usedWidth = (((_header.Width * component.Horizontal) + _maxHorizontal - 1) / _maxHorizontal + BlockSize - 1) / BlockSize;
-                    int usedHeight = (((_header.Height * component.Vertical) + _maxVertical - 1) / _maxVertical + BlockSize - 1) / BlockSize;
+                    int scale = SamplesPerBlock(index);
+                    int usedWidth = (((((_header.Width * component.Horizontal) + _maxHorizontal - 1) / _maxHorizontal) * scale) + BlockSize - 1) / BlockSize;
+                    int usedHeight = (((((_header.Height * component.Vertical) + _maxVertical - 1) / _maxVertical) * scale) + BlockSize - 1) / BlockSize;
                     PlaneUpsampler.Upsample(planes[index], planeWidths[index], usedWidth, usedHeight,
-                        _maxHorizontal / component.Horizontal, _maxVertical / component.Vertical, upsampled[index], size);
+                        _maxHorizontal / (component.Horizontal * scale), _maxVertical / (component.Vertical * scale), upsampled[index], size);
                 }
 
                 image.ProcessPixelRows(accessor =>

@@ -58,6 +58,10 @@ internal sealed class CanonicalHuffmanCode
         return lookup;
     }
 
+    /// <summary>The signed value of <paramref name="magnitude"/> bits: a leading zero bit means a negative value (T.81 F.2.2.1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Extend(int value, int magnitude) => value < 1 << (magnitude - 1) ? value - (1 << magnitude) + 1 : value;
+
     /// <summary>The symbol whose code starts <paramref name="bits"/> (most significant first), and the code's length: length &lt;&lt; 8 | symbol.</summary>
     public int Decode(ulong bits, string path)
     {
@@ -122,10 +126,35 @@ internal sealed class HuffmanDcTable
             throw DcOnlyJpegDecoder.Corrupt(path, $"the JPEG scan data is damaged (a DC difference of {magnitude} bits, more than {MaxDifferenceBits})");
         }
 
-        int value = (int)((bits << length) >> (64 - magnitude));
-        // T.81 F.2.2.1: a leading zero bit means a negative difference.
-        int difference = value < 1 << (magnitude - 1) ? value - (1 << magnitude) + 1 : value;
+        int difference = CanonicalHuffmanCode.Extend((int)((bits << length) >> (64 - magnitude)), magnitude);
         return (difference << 8) | taken;
+    }
+}
+
+/// <summary>
+/// An AC table for blocks whose coefficient values are needed (4:2:0 chroma at 1/8 scale): decodes one
+/// symbol, its zero run and magnitude size, per look-up.
+/// </summary>
+internal sealed class HuffmanAcTable
+{
+    private const int LookAheadBits = 10;
+    private readonly CanonicalHuffmanCode _code;
+    private readonly ushort[] _lookup;
+
+    private HuffmanAcTable(CanonicalHuffmanCode code)
+    {
+        _code = code;
+        _lookup = code.LookAhead(LookAheadBits);
+    }
+
+    public static HuffmanAcTable Build(string path, byte[] table) => new(new CanonicalHuffmanCode(path, table));
+
+    /// <summary>The symbol whose code starts <paramref name="bits"/>: code length &lt;&lt; 8 | run &lt;&lt; 4 | size.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Decode(ulong bits, string path)
+    {
+        int entry = _lookup[(int)(bits >> (64 - LookAheadBits))];
+        return entry != 0 ? entry : _code.Decode(bits, path);
     }
 }
 
