@@ -174,6 +174,22 @@ public sealed class DcOnlyJpegDecoderTests : IDisposable
         Assert.Contains("DC difference of 12 bits", error.Reason, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_chroma_block_with_more_than_64_coefficients_is_refused()
+    {
+        // 4:2:0, so that chroma's AC values are decoded. The chroma AC table's end-of-block (its first symbol,
+        // the two-bit code 00) becomes "14 zeros, then a coefficient": no chroma block ends before its 64th.
+        byte[] jpeg = BaselineJpegWriter.Write(400, 300, [(2, 2), (1, 1), (1, 1)]);
+        byte[] chromaAcCounts = [0x11, 0x00, 0x02, 0x01, 0x02, 0x04, 0x04, 0x03, 0x04, 0x07, 0x05, 0x04, 0x04, 0x00, 0x01, 0x02, 0x77];
+        int table = jpeg.AsSpan().IndexOf(chromaAcCounts);
+        Assert.True(table > 0, "the standard chroma AC table was not found");
+        Assert.Equal(0x00, jpeg[table + 17]);
+        jpeg[table + 17] = 0xE1;
+
+        ImageLoadException error = AssertCorrupt(jpeg);
+        Assert.Contains("more than 64 coefficients", error.Reason, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(0xC4, "Huffman table")]
     [InlineData(0xDB, "quantization table")]
