@@ -9,11 +9,14 @@ namespace GridTsne.Engine.Imaging;
 
 /// <summary>
 /// Decodes a baseline (or extended sequential, 8-bit, Huffman-coded) JPEG straight to its 1/8-scale image,
-/// ceil(W/8) x ceil(H/8) as libjpeg gives at 1/8. At that scale each 8 x 8 block becomes one pixel, its DC
-/// coefficient, so the AC coefficients are only skipped, never decoded: <see cref="HuffmanSkipTable"/>
-/// steps over several AC symbols per table look-up. That entropy skipping is what a 1/8 decode costs
-/// (libjpeg-turbo decodes every AC value and runs a 1 x 1 inverse DCT), so this is faster than libjpeg-turbo
-/// at the same scale. Chroma is upsampled to the luma grid linearly, and YCbCr becomes RGB as JFIF says.
+/// ceil(W/8) x ceil(H/8) as libjpeg gives at 1/8, with libjpeg-turbo's arithmetic. At that scale each 8 x 8
+/// luma block becomes one pixel, its DC coefficient, so its AC coefficients are only skipped, never decoded:
+/// <see cref="HuffmanSkipTable"/> steps over several AC symbols per table look-up. That entropy skipping is
+/// what a 1/8 decode costs (libjpeg-turbo decodes every AC value and runs a 1 x 1 inverse DCT), so this is
+/// faster than libjpeg-turbo at the same scale. 4:2:0 chroma blocks cover 2 x 2 output pixels: as libjpeg-turbo
+/// does, their AC values are decoded and <see cref="ReducedIdct"/> gives the 2 x 2 samples, already on the luma
+/// grid. Other subsampled chroma (4:2:2, 4:4:0, 4:1:1) keeps its DC only, as in libjpeg-turbo, and is
+/// upsampled to the luma grid linearly. YCbCr becomes RGB as JFIF says.
 /// Anything else (progressive, arithmetic coding, 12-bit, CMYK/YCCK/RGB, non-interleaved colour scans)
 /// is left to libjpeg-turbo: <see cref="TryDecode"/> returns null for it.
 /// </summary>
@@ -326,7 +329,7 @@ internal static class DcOnlyJpegDecoder
         }
     }
 
-    /// <summary>Decodes the first scan's DC coefficients into one plane per component, then to RGB.</summary>
+    /// <summary>Decodes the first scan's blocks into one 1/8-scale plane per component, then to RGB.</summary>
     private sealed class ScanDecoder
     {
         private readonly string _path;
@@ -533,7 +536,8 @@ internal static class DcOnlyJpegDecoder
         /// <summary>
         /// Decodes the MCUs of one restart interval from <paramref name="start"/>; it must not read beyond
         /// <paramref name="end"/> (bits past it would be the next interval's, or padding: truncated data).
-        /// Each block's DC difference is decoded and its AC coefficients skipped. The bit state lives in locals,
+        /// Each block's DC difference is decoded; its AC coefficients are skipped, or decoded for the 2 x 2 inverse
+        /// DCT of 4:2:0 chroma (refused when they run past the 64th). The bit state lives in locals,
         /// never passed by ref or out (a local whose address is taken lives in memory, not in a register).
         /// </summary>
         /// <remarks>
@@ -666,7 +670,7 @@ internal static class DcOnlyJpegDecoder
             }
         }
 
-        /// <summary>The planes as one RGB image on the luma grid: chroma upsampled linearly, then JFIF YCbCr to RGB.</summary>
+        /// <summary>The planes as one RGB image on the luma grid: chroma not yet on it upsampled linearly, then JFIF YCbCr to RGB.</summary>
         private Image<Rgb24> ToRgb(byte[][] planes, int[] planeWidths, Configuration configuration)
         {
             Size size = ScaledSize(_header.Width, _header.Height);
