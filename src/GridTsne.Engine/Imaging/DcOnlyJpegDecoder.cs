@@ -24,6 +24,7 @@ internal static class DcOnlyJpegDecoder
 {
     private const int BlockSize = 8;
     private const int MaxComponents = 3;
+    private const int AcValueLookAheadBits = 10; // For the AC values of 4:2:0 chroma: 2 KB tables, most codes in one look-up.
     private const int PaddingBytes = 16; // Zeros after the scan data, so that the bit reader reads 8 bytes at a time.
 
     /// <summary>The 1/8-scale size libjpeg gives a <paramref name="width"/> x <paramref name="height"/> JPEG.</summary>
@@ -374,7 +375,7 @@ internal static class DcOnlyJpegDecoder
             // Components usually share tables (Cb and Cr do): each table is built once.
             var dcTables = new HuffmanDcTable?[4];
             var acTables = new HuffmanSkipTable?[4];
-            var valueTables = new HuffmanAcTable?[4];
+            var valueTables = new HuffmanSymbolTable?[4];
             var slots = new List<BlockSlot>(_blocksPerMcu);
             for (int index = 0; index < _componentCount; index++)
             {
@@ -383,7 +384,7 @@ internal static class DcOnlyJpegDecoder
                 HuffmanSkipTable ac = acTables[component.AcTable] ??= HuffmanSkipTable.Build(path, header.AcTableData[component.AcTable]!);
                 int[] quantization = header.Quantization[component.QuantizationTable]!;
                 int scale = SamplesPerBlock(index);
-                HuffmanAcTable? values = scale == 1 ? null : valueTables[component.AcTable] ??= HuffmanAcTable.Build(path, header.AcTableData[component.AcTable]!);
+                HuffmanSymbolTable? values = scale == 1 ? null : valueTables[component.AcTable] ??= new HuffmanSymbolTable(path, header.AcTableData[component.AcTable]!, AcValueLookAheadBits);
                 int[]? compactQuantization = scale == 1 ? null : ReducedIdct.CompactQuantization(quantization);
                 int planeWidth = PlaneWidth(index);
                 for (int blockY = 0; blockY < component.Vertical; blockY++)
@@ -417,7 +418,7 @@ internal static class DcOnlyJpegDecoder
         /// A block with <paramref name="Values"/> has its AC values decoded and gives 2 x 2 samples (<see cref="ReducedIdct"/>,
         /// dequantized by <paramref name="CompactQuantization"/>); the others skip their AC coefficients and give their DC.
         /// </summary>
-        private sealed record BlockSlot(int Component, HuffmanDcTable Dc, HuffmanSkipTable Ac, HuffmanAcTable? Values, int Quantization,
+        private sealed record BlockSlot(int Component, HuffmanDcTable Dc, HuffmanSkipTable Ac, HuffmanSymbolTable? Values, int Quantization,
             int[]? CompactQuantization, int Stride, int McuRowStep, int McuColumnStep, int Offset);
 
         public Image<Rgb24> Decode(ReadOnlySpan<byte> content, Configuration configuration, CancellationToken cancellationToken)
