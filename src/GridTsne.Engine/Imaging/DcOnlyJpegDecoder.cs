@@ -557,6 +557,7 @@ internal static class DcOnlyJpegDecoder
             Array.Clear(predictors); // Each restart interval starts its DC predictions from zero.
             BlockSlot[] slots = _slots;
             Span<int> coefficients = stackalloc int[ReducedIdct.CompactCount];
+            coefficients.Clear(); // Kept all zero between 4:2:0 chroma blocks.
             int mcuX = firstMcu % _mcusAcross;
             int mcuY = firstMcu / _mcusAcross;
             for (int mcu = 0; mcu < mcus; mcu++)
@@ -572,54 +573,12 @@ internal static class DcOnlyJpegDecoder
                     count -= taken;
                     int predictor = predictors[slot.Component] += decoded >> 8;
 
-                    if (slot.Values is { } values)
+                    if (slot.Values is not null)
                     {
-                        // 4:2:0 chroma: the AC values too, for libjpeg-turbo's 2 x 2 inverse DCT.
-                        int[] multipliers = slot.CompactQuantization!;
-                        coefficients.Clear();
-                        coefficients[0] = (short)predictor * multipliers[0];
-                        sbyte[] compactIndex = ReducedIdct.CompactFromZigzag;
-                        int zigzag = 1;
-                        while (zigzag < HuffmanSkipTable.Coefficients)
-                        {
-                            bits = ScanBits.Fill(scan, scanLength, bits, count, position);
-                            position += (63 - count) >> 3;
-                            count |= 56;
-                            int symbol = values.Decode(bits, _path);
-                            int size = symbol & 15;
-                            int length = symbol >> 8;
-                            if (size == 0)
-                            {
-                                bits <<= length;
-                                count -= length;
-                                if ((symbol & 0xF0) != 0xF0)
-                                {
-                                    break; // End of block.
-                                }
-
-                                zigzag += 16; // Sixteen zeros.
-                                continue;
-                            }
-
-                            zigzag += (symbol >> 4) & 15;
-                            if (zigzag >= HuffmanSkipTable.Coefficients)
-                            {
-                                throw Corrupt(_path, "the JPEG scan data is damaged (a block with more than 64 coefficients)");
-                            }
-
-                            // The code and its size bits fit in the 56 bits filled: at most 16 + 15.
-                            int amplitude = CanonicalHuffmanCode.Extend((int)((bits << length) >> (64 - size)), size);
-                            bits <<= length + size;
-                            count -= length + size;
-                            int target = compactIndex[zigzag++];
-                            if (target >= 0)
-                            {
-                                // libjpeg keeps coefficients as 16-bit values, then dequantizes.
-                                coefficients[target] = (short)amplitude * multipliers[target];
-                            }
-                        }
-
-                        ReducedIdct.Transform(coefficients, planes[slot.Component], (mcuY * slot.McuRowStep) + (mcuX * slot.McuColumnStep) + slot.Offset, slot.Stride);
+                        // 4:2:0 chroma: the AC values too, for libjpeg-turbo's 2 x 2 inverse DCT (a call of its own,
+                        // so that this loop's code, which luma runs, stays as tight as without it).
+                        (bits, count, position) = DecodeReducedBlock(slot, predictor, scan, scanLength, bits, count, position,
+                            planes[slot.Component], (mcuY * slot.McuRowStep) + (mcuX * slot.McuColumnStep) + slot.Offset, coefficients);
                         continue;
                     }
 
@@ -651,9 +610,7 @@ internal static class DcOnlyJpegDecoder
                     }
                     while (coefficient < HuffmanSkipTable.Coefficients);
 
-                    // libjpeg's 1 x 1 inverse DCT: the dequantized DC / 8, rounded, plus the level shift.
-                    int value = ((((short)predictor * slot.Quantization) + 4) >> 3) + 128;
-                    planes[slot.Component][(mcuY * slot.McuRowStep) + (mcuX * slot.McuColumnStep) + slot.Offset] = (byte)Math.Clamp(value, 0, 255);
+                    planes[slot.Component][(mcuY * slot.McuRowStep) + (mcuX * slot.McuColumnStep) + slot.Offset] = DcSample(predictor, slot.Quantization);
                 }
 
                 if (++mcuX == _mcusAcross)
@@ -670,6 +627,79 @@ internal static class DcOnlyJpegDecoder
                 throw Corrupt(_path, "the JPEG data is truncated or damaged (its scan data ends before its last block)");
             }
         }
+
+        /// <summary>
+        /// Decodes a 4:2:0 chroma block's AC values (its DC difference is decoded) and writes its 2 x 2 samples at
+        /// <paramref name="offset"/> of <paramref name="plane"/>. Takes the bit state and returns it, in registers.
+        /// <paramref name="coefficients"/> is all zeros before and after.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private (ulong Bits, int Count, int Position) DecodeReducedBlock(BlockSlot slot, int predictor, byte[] scan, int scanLength,
+            ulong bits, int count, int position, byte[] plane, int offset, Span<int> coefficients)
+        {
+            HuffmanSymbolTable values = slot.Values!;
+            int[] multipliers = slot.CompactQuantization!;
+            bool transformed = false;
+            sbyte[] compactIndex = ReducedIdct.CompactFromZigzag;
+            int zigzag = 1;
+            while (zigzag < HuffmanSkipTable.Coefficients)
+            {
+                bits = ScanBits.Fill(scan, scanLength, bits, count, position);
+                position += (63 - count) >> 3;
+                count |= 56;
+                int symbol = values.Decode(bits, _path);
+                int size = symbol & 15;
+                int length = symbol >> 8;
+                if (size == 0)
+                {
+                    bits <<= length;
+                    count -= length;
+                    if ((symbol & 0xF0) != 0xF0)
+                    {
+                        break; // End of block.
+                    }
+
+                    zigzag += 16; // Sixteen zeros.
+                    continue;
+                }
+
+                zigzag += (symbol >> 4) & 15;
+                if (zigzag >= HuffmanSkipTable.Coefficients)
+                {
+                    throw Corrupt(_path, "the JPEG scan data is damaged (a block with more than 64 coefficients)");
+                }
+
+                // The code and its size bits fit in the 56 bits filled: at most 16 + 15.
+                int amplitude = CanonicalHuffmanCode.Extend((int)((bits << length) >> (64 - size)), size);
+                bits <<= length + size;
+                count -= length + size;
+                int target = compactIndex[zigzag++];
+                if (target >= 0)
+                {
+                    // libjpeg keeps coefficients as 16-bit values, then dequantizes.
+                    coefficients[target] = (short)amplitude * multipliers[target];
+                    transformed = true;
+                }
+            }
+
+            if (transformed)
+            {
+                coefficients[0] = (short)predictor * multipliers[0];
+                ReducedIdct.Transform(coefficients, plane, offset, slot.Stride);
+                coefficients.Clear(); // Zeros for the next block.
+            }
+            else
+            {
+                // With no AC term it reads, the 2 x 2 transform gives the 1 x 1 one's value four times.
+                plane[offset] = plane[offset + 1] = plane[offset + slot.Stride] = plane[offset + slot.Stride + 1] = DcSample(predictor, slot.Quantization);
+            }
+
+            return (bits, count, position);
+        }
+
+        /// <summary>libjpeg's 1 x 1 inverse DCT: the dequantized DC / 8, rounded, plus the level shift.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static byte DcSample(int predictor, int quantization) => (byte)Math.Clamp(((((short)predictor * quantization) + 4) >> 3) + 128, 0, 255);
 
         /// <summary>The planes as one RGB image on the luma grid: chroma not yet on it upsampled linearly, then JFIF YCbCr to RGB.</summary>
         private Image<Rgb24> ToRgb(byte[][] planes, int[] planeWidths, Configuration configuration)
