@@ -9,11 +9,14 @@ namespace GridTsne.Engine.Imaging;
 
 /// <summary>
 /// Decodes a baseline (or extended sequential, 8-bit, Huffman-coded) JPEG straight to its 1/8-scale image,
-/// ceil(W/8) x ceil(H/8) as libjpeg gives at 1/8. At that scale each 8 x 8 block becomes one pixel, its DC
-/// coefficient, so the AC coefficients are only skipped, never decoded: <see cref="HuffmanSkipTable"/>
-/// steps over several AC symbols per table look-up. That entropy skipping is what a 1/8 decode costs
-/// (libjpeg-turbo decodes every AC value and runs a 1 x 1 inverse DCT), so this is faster than libjpeg-turbo
-/// at the same scale. Chroma is upsampled to the luma grid linearly, and YCbCr becomes RGB as JFIF says.
+/// ceil(W/8) x ceil(H/8) as libjpeg gives at 1/8, with libjpeg-turbo's arithmetic. At that scale each 8 x 8
+/// luma block becomes one pixel, its DC coefficient, so its AC coefficients are only skipped, never decoded:
+/// <see cref="HuffmanSkipTable"/> steps over several AC symbols per table look-up. That entropy skipping is
+/// what a 1/8 decode costs (libjpeg-turbo decodes every AC value and runs a 1 x 1 inverse DCT), so this is
+/// faster than libjpeg-turbo at the same scale. 4:2:0 chroma blocks cover 2 x 2 output pixels: as libjpeg-turbo
+/// does, their AC values are decoded and <see cref="ReducedIdct"/> gives the 2 x 2 samples, already on the luma
+/// grid. Other subsampled chroma (4:2:2, 4:4:0, 4:1:1) keeps its DC only, as in libjpeg-turbo, and is
+/// upsampled to the luma grid linearly. YCbCr becomes RGB as JFIF says.
 /// Anything else (progressive, arithmetic coding, 12-bit, CMYK/YCCK/RGB, non-interleaved colour scans)
 /// is left to libjpeg-turbo: <see cref="TryDecode"/> returns null for it.
 /// </summary>
@@ -21,6 +24,7 @@ internal static class DcOnlyJpegDecoder
 {
     private const int BlockSize = 8;
     private const int MaxComponents = 3;
+    private const int AcValueLookAheadBits = 10; // For the AC values of 4:2:0 chroma: 2 KB tables, most codes in one look-up.
     private const int PaddingBytes = 16; // Zeros after the scan data, so that the bit reader reads 8 bytes at a time.
 
     /// <summary>The 1/8-scale size libjpeg gives a <paramref name="width"/> x <paramref name="height"/> JPEG.</summary>
@@ -60,8 +64,8 @@ internal static class DcOnlyJpegDecoder
         private const byte Prefix = 0xFF;
 
         public readonly Component[] Components = new Component[MaxComponents];
-        public readonly int[] DcQuantization = new int[4];
-        public readonly bool[] HasQuantization = new bool[4];
+        /// <summary>Each quantization table, in natural (row-major) order; null until defined.</summary>
+        public readonly int[]?[] Quantization = new int[4][];
         public readonly byte[]?[] DcTableData = new byte[4][];
         public readonly byte[]?[] AcTableData = new byte[4][];
         public int Width;
@@ -224,7 +228,7 @@ internal static class DcOnlyJpegDecoder
                     throw Corrupt(path, $"its scan uses a Huffman table that is not defined (component {id})");
                 }
 
-                if (!HasQuantization[Components[index].QuantizationTable])
+                if (Quantization[Components[index].QuantizationTable] is null)
                 {
                     throw Corrupt(path, $"its quantization table {Components[index].QuantizationTable} is not defined");
                 }
@@ -276,9 +280,14 @@ internal static class DcOnlyJpegDecoder
                     throw Corrupt(path, "its quantization table segment is malformed");
                 }
 
-                // Only the DC entry matters at 1/8 scale; it comes first in zigzag order.
-                DcQuantization[id] = precision == 0 ? payload[1] : BinaryPrimitives.ReadUInt16BigEndian(payload[1..]);
-                HasQuantization[id] = true;
+                // Luma needs only the DC entry at 1/8 scale, 4:2:0 chroma the entries of its 2 x 2 inverse DCT.
+                var table = new int[64];
+                for (int zigzag = 0; zigzag < 64; zigzag++)
+                {
+                    table[ReducedIdct.NaturalOrder[zigzag]] = precision == 0 ? payload[1 + zigzag] : BinaryPrimitives.ReadUInt16BigEndian(payload[(1 + (2 * zigzag))..]);
+                }
+
+                Quantization[id] = table;
                 payload = payload[(1 + size)..];
             }
         }
@@ -321,7 +330,7 @@ internal static class DcOnlyJpegDecoder
         }
     }
 
-    /// <summary>Decodes the first scan's DC coefficients into one plane per component, then to RGB.</summary>
+    /// <summary>Decodes the first scan's blocks into one 1/8-scale plane per component, then to RGB.</summary>
     private sealed class ScanDecoder
     {
         private readonly string _path;
@@ -366,19 +375,24 @@ internal static class DcOnlyJpegDecoder
             // Components usually share tables (Cb and Cr do): each table is built once.
             var dcTables = new HuffmanDcTable?[4];
             var acTables = new HuffmanSkipTable?[4];
+            var valueTables = new HuffmanSymbolTable?[4];
             var slots = new List<BlockSlot>(_blocksPerMcu);
             for (int index = 0; index < _componentCount; index++)
             {
                 Component component = header.Components[index];
                 HuffmanDcTable dc = dcTables[component.DcTable] ??= HuffmanDcTable.Build(path, header.DcTableData[component.DcTable]!);
                 HuffmanSkipTable ac = acTables[component.AcTable] ??= HuffmanSkipTable.Build(path, header.AcTableData[component.AcTable]!);
+                int[] quantization = header.Quantization[component.QuantizationTable]!;
+                int scale = SamplesPerBlock(index);
+                HuffmanSymbolTable? values = scale == 1 ? null : valueTables[component.AcTable] ??= new HuffmanSymbolTable(path, header.AcTableData[component.AcTable]!, AcValueLookAheadBits);
+                int[]? compactQuantization = scale == 1 ? null : ReducedIdct.CompactQuantization(quantization);
                 int planeWidth = PlaneWidth(index);
                 for (int blockY = 0; blockY < component.Vertical; blockY++)
                 {
                     for (int blockX = 0; blockX < component.Horizontal; blockX++)
                     {
-                        slots.Add(new BlockSlot(index, dc, ac, header.DcQuantization[component.QuantizationTable],
-                            planeWidth * component.Vertical, component.Horizontal, (blockY * planeWidth) + blockX));
+                        slots.Add(new BlockSlot(index, dc, ac, values, quantization[0], compactQuantization, planeWidth,
+                            planeWidth * component.Vertical * scale, component.Horizontal * scale, (blockY * scale * planeWidth) + (blockX * scale)));
                     }
                 }
             }
@@ -387,13 +401,25 @@ internal static class DcOnlyJpegDecoder
         }
 
         /// <summary>Samples per row of a component's plane: its blocks across all MCUs, padding included.</summary>
-        private int PlaneWidth(int component) => _mcusAcross * _header.Components[component].Horizontal;
+        private int PlaneWidth(int component) => _mcusAcross * _header.Components[component].Horizontal * SamplesPerBlock(component);
 
         /// <summary>
-        /// One block of an MCU, in scan order: its component, tables and DC quantizer, and where its sample goes
-        /// in the component's plane (MCU row * <paramref name="McuRowStep"/> + MCU column * <paramref name="McuColumnStep"/> + <paramref name="Offset"/>).
+        /// Samples across (and down) each block of a component gives at 1/8 scale, as libjpeg-turbo scales it:
+        /// 2 for chroma at half the luma resolution both ways (4:2:0), which then lands on the luma grid without
+        /// upsampling; 1 (the DC) otherwise, since libjpeg-turbo's scaled DCT size must divide both sampling ratios.
         /// </summary>
-        private sealed record BlockSlot(int Component, HuffmanDcTable Dc, HuffmanSkipTable Ac, int Quantization, int McuRowStep, int McuColumnStep, int Offset);
+        private int SamplesPerBlock(int component) =>
+            _componentCount > 1 && _header.Components[component].Horizontal * 2 == _maxHorizontal && _header.Components[component].Vertical * 2 == _maxVertical
+                ? 2 : 1;
+
+        /// <summary>
+        /// One block of an MCU, in scan order: its component, tables and DC quantizer, and where its samples go
+        /// in the component's plane (MCU row * <paramref name="McuRowStep"/> + MCU column * <paramref name="McuColumnStep"/> + <paramref name="Offset"/>).
+        /// A block with <paramref name="Values"/> has its AC values decoded and gives 2 x 2 samples (<see cref="ReducedIdct"/>,
+        /// dequantized by <paramref name="CompactQuantization"/>); the others skip their AC coefficients and give their DC.
+        /// </summary>
+        private sealed record BlockSlot(int Component, HuffmanDcTable Dc, HuffmanSkipTable Ac, HuffmanSymbolTable? Values, int Quantization,
+            int[]? CompactQuantization, int Stride, int McuRowStep, int McuColumnStep, int Offset);
 
         public Image<Rgb24> Decode(ReadOnlySpan<byte> content, Configuration configuration, CancellationToken cancellationToken)
         {
@@ -421,7 +447,7 @@ internal static class DcOnlyJpegDecoder
                 {
                     Component component = _header.Components[index];
                     planeWidths[index] = PlaneWidth(index);
-                    planes[index] = ArrayPool<byte>.Shared.Rent(planeWidths[index] * _mcusDown * component.Vertical);
+                    planes[index] = ArrayPool<byte>.Shared.Rent(planeWidths[index] * _mcusDown * component.Vertical * SamplesPerBlock(index));
                 }
 
                 for (int interval = 0; interval < intervals; interval++)
@@ -511,7 +537,8 @@ internal static class DcOnlyJpegDecoder
         /// <summary>
         /// Decodes the MCUs of one restart interval from <paramref name="start"/>; it must not read beyond
         /// <paramref name="end"/> (bits past it would be the next interval's, or padding: truncated data).
-        /// Each block's DC difference is decoded and its AC coefficients skipped. The bit state lives in locals,
+        /// Each block's DC difference is decoded; its AC coefficients are skipped, or decoded for the 2 x 2 inverse
+        /// DCT of 4:2:0 chroma (refused when they run past the 64th). The bit state lives in locals,
         /// never passed by ref or out (a local whose address is taken lives in memory, not in a register).
         /// </summary>
         /// <remarks>
@@ -529,6 +556,8 @@ internal static class DcOnlyJpegDecoder
             int[] predictors = _predictors;
             Array.Clear(predictors); // Each restart interval starts its DC predictions from zero.
             BlockSlot[] slots = _slots;
+            Span<int> coefficients = stackalloc int[ReducedIdct.CompactCount];
+            coefficients.Clear(); // Kept all zero between 4:2:0 chroma blocks.
             int mcuX = firstMcu % _mcusAcross;
             int mcuY = firstMcu / _mcusAcross;
             for (int mcu = 0; mcu < mcus; mcu++)
@@ -542,6 +571,16 @@ internal static class DcOnlyJpegDecoder
                     int taken = decoded & 0xFF;
                     bits <<= taken;
                     count -= taken;
+                    int predictor = predictors[slot.Component] += decoded >> 8;
+
+                    if (slot.Values is not null)
+                    {
+                        // 4:2:0 chroma: the AC values too, for libjpeg-turbo's 2 x 2 inverse DCT (a call of its own,
+                        // so that this loop's code, which luma runs, stays as tight as without it).
+                        (bits, count, position) = DecodeReducedBlock(slot, predictor, scan, scanLength, bits, count, position,
+                            planes[slot.Component], (mcuY * slot.McuRowStep) + (mcuX * slot.McuColumnStep) + slot.Offset, coefficients);
+                        continue;
+                    }
 
                     uint[] steps = slot.Ac.Steps;
                     int coefficient = 1;
@@ -571,10 +610,7 @@ internal static class DcOnlyJpegDecoder
                     }
                     while (coefficient < HuffmanSkipTable.Coefficients);
 
-                    int predictor = predictors[slot.Component] += decoded >> 8;
-                    // libjpeg's 1 x 1 inverse DCT: the dequantized DC / 8, rounded, plus the level shift.
-                    int value = ((((short)predictor * slot.Quantization) + 4) >> 3) + 128;
-                    planes[slot.Component][(mcuY * slot.McuRowStep) + (mcuX * slot.McuColumnStep) + slot.Offset] = (byte)Math.Clamp(value, 0, 255);
+                    planes[slot.Component][(mcuY * slot.McuRowStep) + (mcuX * slot.McuColumnStep) + slot.Offset] = DcSample(predictor, slot.Quantization);
                 }
 
                 if (++mcuX == _mcusAcross)
@@ -592,7 +628,80 @@ internal static class DcOnlyJpegDecoder
             }
         }
 
-        /// <summary>The planes as one RGB image on the luma grid: chroma upsampled linearly, then JFIF YCbCr to RGB.</summary>
+        /// <summary>
+        /// Decodes a 4:2:0 chroma block's AC values (its DC difference is decoded) and writes its 2 x 2 samples at
+        /// <paramref name="offset"/> of <paramref name="plane"/>. Takes the bit state and returns it, in registers.
+        /// <paramref name="coefficients"/> is all zeros before and after.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private (ulong Bits, int Count, int Position) DecodeReducedBlock(BlockSlot slot, int predictor, byte[] scan, int scanLength,
+            ulong bits, int count, int position, byte[] plane, int offset, Span<int> coefficients)
+        {
+            HuffmanSymbolTable values = slot.Values!;
+            int[] multipliers = slot.CompactQuantization!;
+            bool transformed = false;
+            sbyte[] compactIndex = ReducedIdct.CompactFromZigzag;
+            int zigzag = 1;
+            while (zigzag < HuffmanSkipTable.Coefficients)
+            {
+                bits = ScanBits.Fill(scan, scanLength, bits, count, position);
+                position += (63 - count) >> 3;
+                count |= 56;
+                int symbol = values.Decode(bits, _path);
+                int size = symbol & 15;
+                int length = symbol >> 8;
+                if (size == 0)
+                {
+                    bits <<= length;
+                    count -= length;
+                    if ((symbol & 0xF0) != 0xF0)
+                    {
+                        break; // End of block.
+                    }
+
+                    zigzag += 16; // Sixteen zeros.
+                    continue;
+                }
+
+                zigzag += (symbol >> 4) & 15;
+                if (zigzag >= HuffmanSkipTable.Coefficients)
+                {
+                    throw Corrupt(_path, "the JPEG scan data is damaged (a block with more than 64 coefficients)");
+                }
+
+                // The code and its size bits fit in the 56 bits filled: at most 16 + 15.
+                int amplitude = CanonicalHuffmanCode.Extend((int)((bits << length) >> (64 - size)), size);
+                bits <<= length + size;
+                count -= length + size;
+                int target = compactIndex[zigzag++];
+                if (target >= 0)
+                {
+                    // libjpeg keeps coefficients as 16-bit values, then dequantizes.
+                    coefficients[target] = (short)amplitude * multipliers[target];
+                    transformed = true;
+                }
+            }
+
+            if (transformed)
+            {
+                coefficients[0] = (short)predictor * multipliers[0];
+                ReducedIdct.Transform(coefficients, plane, offset, slot.Stride);
+                coefficients.Clear(); // Zeros for the next block.
+            }
+            else
+            {
+                // With no AC term it reads, the 2 x 2 transform gives the 1 x 1 one's value four times.
+                plane[offset] = plane[offset + 1] = plane[offset + slot.Stride] = plane[offset + slot.Stride + 1] = DcSample(predictor, slot.Quantization);
+            }
+
+            return (bits, count, position);
+        }
+
+        /// <summary>libjpeg's 1 x 1 inverse DCT: the dequantized DC / 8, rounded, plus the level shift.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static byte DcSample(int predictor, int quantization) => (byte)Math.Clamp(((((short)predictor * quantization) + 4) >> 3) + 128, 0, 255);
+
+        /// <summary>The planes as one RGB image on the luma grid: chroma not yet on it upsampled linearly, then JFIF YCbCr to RGB.</summary>
         private Image<Rgb24> ToRgb(byte[][] planes, int[] planeWidths, Configuration configuration)
         {
             Size size = ScaledSize(_header.Width, _header.Height);
@@ -605,10 +714,11 @@ internal static class DcOnlyJpegDecoder
                     Component component = _header.Components[index];
                     upsampled[index] = ArrayPool<byte>.Shared.Rent(size.Width * size.Height);
                     // The samples that carry picture: ceil(component width / 8), the rest is MCU padding.
-                    int usedWidth = (((_header.Width * component.Horizontal) + _maxHorizontal - 1) / _maxHorizontal + BlockSize - 1) / BlockSize;
-                    int usedHeight = (((_header.Height * component.Vertical) + _maxVertical - 1) / _maxVertical + BlockSize - 1) / BlockSize;
+                    int scale = SamplesPerBlock(index);
+                    int usedWidth = (((((_header.Width * component.Horizontal) + _maxHorizontal - 1) / _maxHorizontal) * scale) + BlockSize - 1) / BlockSize;
+                    int usedHeight = (((((_header.Height * component.Vertical) + _maxVertical - 1) / _maxVertical) * scale) + BlockSize - 1) / BlockSize;
                     PlaneUpsampler.Upsample(planes[index], planeWidths[index], usedWidth, usedHeight,
-                        _maxHorizontal / component.Horizontal, _maxVertical / component.Vertical, upsampled[index], size);
+                        _maxHorizontal / (component.Horizontal * scale), _maxVertical / (component.Vertical * scale), upsampled[index], size);
                 }
 
                 image.ProcessPixelRows(accessor =>

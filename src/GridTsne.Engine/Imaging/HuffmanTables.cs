@@ -58,6 +58,10 @@ internal sealed class CanonicalHuffmanCode
         return lookup;
     }
 
+    /// <summary>The signed value of <paramref name="magnitude"/> bits: a leading zero bit means a negative value (T.81 F.2.2.1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Extend(int value, int magnitude) => value < 1 << (magnitude - 1) ? value - (1 << magnitude) + 1 : value;
+
     /// <summary>The symbol whose code starts <paramref name="bits"/> (most significant first), and the code's length: length &lt;&lt; 8 | symbol.</summary>
     public int Decode(ulong bits, string path)
     {
@@ -80,21 +84,44 @@ internal sealed class CanonicalHuffmanCode
     }
 }
 
+/// <summary>
+/// A Huffman table that decodes symbols: one look-up at the next bits for the codes that fit in them, the
+/// canonical code for longer ones.
+/// </summary>
+internal sealed class HuffmanSymbolTable
+{
+    private readonly CanonicalHuffmanCode _code;
+    private readonly ushort[] _lookup;
+    private readonly int _shift;
+
+    /// <param name="table">A DHT entry without its class/id byte: 16 counts, then the symbols.</param>
+    /// <param name="lookAheadBits">Bits of the look-up (its table has 2^bits entries).</param>
+    public HuffmanSymbolTable(string path, byte[] table, int lookAheadBits)
+    {
+        _code = new CanonicalHuffmanCode(path, table);
+        _lookup = _code.LookAhead(lookAheadBits);
+        _shift = 64 - lookAheadBits;
+    }
+
+    /// <summary>The symbol whose code starts <paramref name="bits"/> (most significant first): code length &lt;&lt; 8 | symbol.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Decode(ulong bits, string path)
+    {
+        int entry = _lookup[(int)(bits >> _shift)];
+        return entry != 0 ? entry : _code.Decode(bits, path);
+    }
+}
+
 /// <summary>A DC table: decodes the difference to the previous block's DC coefficient.</summary>
 internal sealed class HuffmanDcTable
 {
     private const int LookAheadBits = 9;
     private const int MaxDifferenceBits = 11; // 8-bit samples: DC differences need at most 11 bits.
-    private readonly CanonicalHuffmanCode _code;
-    private readonly ushort[] _lookup;
+    private readonly HuffmanSymbolTable _symbols;
 
-    private HuffmanDcTable(CanonicalHuffmanCode code)
-    {
-        _code = code;
-        _lookup = code.LookAhead(LookAheadBits);
-    }
+    private HuffmanDcTable(HuffmanSymbolTable symbols) => _symbols = symbols;
 
-    public static HuffmanDcTable Build(string path, byte[] table) => new(new CanonicalHuffmanCode(path, table));
+    public static HuffmanDcTable Build(string path, byte[] table) => new(new HuffmanSymbolTable(path, table, LookAheadBits));
 
     /// <summary>
     /// The DC difference whose code starts <paramref name="bits"/>, and how many bits code and value take:
@@ -103,12 +130,7 @@ internal sealed class HuffmanDcTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Decode(ulong bits, string path)
     {
-        int entry = _lookup[(int)(bits >> (64 - LookAheadBits))];
-        if (entry == 0)
-        {
-            entry = _code.Decode(bits, path);
-        }
-
+        int entry = _symbols.Decode(bits, path);
         int length = entry >> 8;
         int magnitude = entry & 0xFF;
         int taken = length + magnitude;
@@ -122,9 +144,7 @@ internal sealed class HuffmanDcTable
             throw DcOnlyJpegDecoder.Corrupt(path, $"the JPEG scan data is damaged (a DC difference of {magnitude} bits, more than {MaxDifferenceBits})");
         }
 
-        int value = (int)((bits << length) >> (64 - magnitude));
-        // T.81 F.2.2.1: a leading zero bit means a negative difference.
-        int difference = value < 1 << (magnitude - 1) ? value - (1 << magnitude) + 1 : value;
+        int difference = CanonicalHuffmanCode.Extend((int)((bits << length) >> (64 - magnitude)), magnitude);
         return (difference << 8) | taken;
     }
 }

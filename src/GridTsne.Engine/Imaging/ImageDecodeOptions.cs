@@ -25,7 +25,7 @@ public sealed record ImageDecodeOptions
     /// Names the decoding path for the embedding cache: vectors from another path differ slightly, so their
     /// cache entries must not be taken for this one's.
     /// </summary>
-    public string IdentityText => ScaledJpegDecoding ? "decode=dc-only-eighth+libjpeg-turbo-dct-scaled" : "decode=imagesharp";
+    public string IdentityText => ScaledJpegDecoding ? "decode=managed-eighth+libjpeg-turbo-dct-scaled" : "decode=imagesharp";
 
     /// <summary>
     /// Largest file worth reading: an uncompressed image of <see cref="MaxPixels"/> at 8 bytes per pixel plus

@@ -4,8 +4,10 @@ using SixLabors.ImageSharp.PixelFormats;
 namespace GridTsne.Engine.Imaging;
 
 /// <summary>
-/// Brings a subsampled component plane (chroma at half or a quarter of the luma resolution) to the output
-/// grid by linear interpolation between sample centres, as libjpeg's "fancy" upsampling does for 2:1.
+/// Brings a subsampled component plane (the DC samples of 4:2:2, 4:4:0 or 4:1:1 chroma, at half or a quarter
+/// of the luma resolution one way) to the output grid by linear interpolation between sample centres, as
+/// libjpeg's "fancy" upsampling does for 2:1. 4:2:0 chroma needs none at 1/8: its 2 x 2 inverse DCT puts it on
+/// the luma grid.
 /// </summary>
 internal static class PlaneUpsampler
 {

@@ -20,7 +20,7 @@ internal static class BaselineJpegWriter
 
     /// <param name="sampling">Per component (1 = greyscale, 3 = YCbCr) its horizontal and vertical sampling factors.</param>
     /// <param name="restartInterval">MCUs between restart markers, 0 for none.</param>
-    /// <param name="dcQuantization">The DC quantizer (the AC ones are 1).</param>
+    /// <param name="dcQuantization">The DC quantizer (the AC ones are 1 to 3).</param>
     /// <param name="wideQuantization">Writes the quantization table with 16-bit entries.</param>
     /// <param name="swapRestartMarkers">Writes RST1 where RST0 belongs and the other way round.</param>
     public static byte[] Write(int width, int height, (int H, int V)[] sampling, int restartInterval = 0, int seed = 1, int dcQuantization = 4,
@@ -39,7 +39,9 @@ internal static class BaselineJpegWriter
         var quantization = new List<byte> { (byte)(wide ? 0x10 : 0x00) };
         for (int index = 0; index < 64; index++)
         {
-            int value = index == 0 ? dcQuantization : 1;
+            // AC quantizers of 1 to 3 that differ from neighbor to neighbor in zigzag order, so that a decoder
+            // that dequantizes chroma's AC coefficients must map zigzag to natural order correctly.
+            int value = index == 0 ? dcQuantization : 1 + (index % 3);
             if (wide)
             {
                 quantization.Add((byte)(value >> 8));
@@ -104,7 +106,7 @@ internal static class BaselineJpegWriter
                         int coefficient = (int)Math.Round((Math.Clamp(level, 0, 255) - 128) * 8 / dcQuantization);
                         WriteDc(bits, dc, coefficient - predictors[component]);
                         predictors[component] = coefficient;
-                        WriteAc(bits, ac, random, smallOnly: component > 0);
+                        WriteAc(bits, ac, random, chroma: component > 0);
                     }
                 }
             }
@@ -135,23 +137,23 @@ internal static class BaselineJpegWriter
 
     /// <summary>
     /// Random AC coefficients: a block is empty, sparse (long zero runs, some over 16), or full to coefficient
-    /// 63 (no end-of-block). Chroma gets magnitudes of 1, and only where libjpeg-turbo's reduced transforms
-    /// do not look, so that its 1/8 decode stays a fair reference for the DC-only one.
+    /// 63 (no end-of-block). Chroma magnitudes stay below 64, so that libjpeg-turbo's 2 x 2 inverse DCT of
+    /// 4:2:0 chroma stays within its sample range (it wraps values far outside, where a decoder would clamp).
     /// </summary>
-    private static void WriteAc(BitWriter bits, HuffmanCode code, Random random, bool smallOnly)
+    private static void WriteAc(BitWriter bits, HuffmanCode code, Random random, bool chroma)
     {
         int kind = random.Next(4);
         double density = kind switch { 0 => 0, 1 => 0.05, 2 => 0.3, _ => 1 };
         int run = 0;
         for (int index = 1; index < 64; index++)
         {
-            if (random.NextDouble() >= density || (smallOnly && !IgnoredByReducedTransforms(index)))
+            if (random.NextDouble() >= density)
             {
                 run++;
                 continue;
             }
 
-            int value = smallOnly ? 1 : random.Next(3) switch { 0 => random.Next(1, 4), 1 => random.Next(1, 64), _ => random.Next(1, 1024) };
+            int value = chroma ? random.Next(1, 64) : random.Next(3) switch { 0 => random.Next(1, 4), 1 => random.Next(1, 64), _ => random.Next(1, 1024) };
             value = random.Next(2) == 0 ? value : -value;
             for (; run >= 16; run -= 16)
             {
@@ -169,22 +171,6 @@ internal static class BaselineJpegWriter
             code.Write(bits, 0x00);
         }
     }
-
-    /// <summary>
-    /// Whether libjpeg-turbo's 2 x 2 and 1 x 1 inverse DCTs (what it scales subsampled chroma with at 1/8)
-    /// ignore this coefficient (zigzag index): they read rows and columns 0, 1, 3, 5 and 7 only.
-    /// </summary>
-    private static bool IgnoredByReducedTransforms(int zigzag)
-    {
-        int natural = ZigzagToNatural[zigzag];
-        return natural / 8 is 2 or 4 or 6 || natural % 8 is 2 or 4 or 6;
-    }
-
-    private static readonly int[] ZigzagToNatural =
-    [
-        0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
-        35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
-    ];
 
     private static void WriteValue(BitWriter bits, int value, int magnitude)
     {
