@@ -19,4 +19,18 @@ function Get-LoadAverage {
     ((Get-Content /proc/loadavg) -split ' ' | Select-Object -First 3) -join ' '
 }
 
-Export-ModuleMember -Function Get-Median, Get-LoadAverage
+function ConvertFrom-KeyValue {
+    <#
+    .SYNOPSIS
+        A harness line 'a=1 b=2.5' as a hashtable @{ a = '1'; b = '2.5' } (values stay strings).
+    #>
+    param([Parameter(Mandatory)] [AllowEmptyString()] [string] $Line)
+    $values = @{}
+    foreach ($pair in $Line.Trim() -split '\s+') {
+        $name, $value = $pair -split '=', 2
+        $values[$name] = $value
+    }
+    $values
+}
+
+Export-ModuleMember -Function Get-Median, Get-LoadAverage, ConvertFrom-KeyValue

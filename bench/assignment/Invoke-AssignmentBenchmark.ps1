@@ -44,6 +44,7 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $manifest = Join-Path $root 'GridTsne.psd1'
 if (-not (Test-Path -LiteralPath (Join-Path $root 'bin/GridTsne.dll'))) { throw 'Build the module first: pwsh ./build.ps1' }
@@ -80,7 +81,6 @@ function Read-Points([string] $Path) {
     , @($x, $y)
 }
 
-Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 
 Import-Module $manifest
 # The module hands GridTsne.Engine to the default load context on request (its dependencies stay in the module's own).

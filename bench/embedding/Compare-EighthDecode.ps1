@@ -32,8 +32,8 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
-$root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
+$root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $env:ORT_DISABLE_TELEMETRY = '1'
 if (-not $PhotoDirectory) { $PhotoDirectory = Join-Path $root 'out/bench/camera-48' }
 $photos = @(Get-ChildItem -LiteralPath $PhotoDirectory -Filter *.jpg -File)
@@ -54,8 +54,7 @@ function Invoke-Harness([string] $Tree, [string] $Harness, [string] $Mode, [int]
     $lines = dotnet $Harness $Mode (Join-Path $Tree 'models') $PhotoDirectory $Rounds 16 1 1 ResNet18
     if ($LASTEXITCODE) { throw "EmbeddingBench $Mode in $Tree failed: $lines" }
     foreach ($line in $lines | Where-Object { $_ -like 'mode=*' }) {
-        $pairs = @{}
-        foreach ($pair in $line.Trim() -split '\s+') { $key, $value = $pair -split '=', 2; $pairs[$key] = $value }
+        $pairs = ConvertFrom-KeyValue $line
         [pscustomobject]@{ Mode = $pairs.mode; CpuMs = [double]$pairs.cpuMsPerImage }
     }
 }

@@ -1,4 +1,5 @@
 # What the embedding benchmarks share: timing Get-ImageEmbedding end to end in a fresh pwsh.
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1')
 
 function Measure-ColdAndWarm {
     <#
@@ -29,11 +30,7 @@ foreach (`$state in 'cold', 'warm') {
     $lines = & $pwsh -NoProfile -NonInteractive -Command $script
     if ($LASTEXITCODE -ne 0) { throw "Get-ImageEmbedding ($Label) failed." }
     foreach ($line in $lines | Where-Object { "$_" -like 'state=*' }) {
-        $values = @{}
-        foreach ($pair in "$line".Trim() -split '\s+') {
-            $name, $value = $pair -split '=', 2
-            $values[$name] = $value
-        }
+        $values = ConvertFrom-KeyValue "$line"
         [pscustomobject]@{
             State = $values.state
             Photos = [int]$values.images

@@ -69,6 +69,7 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $pwsh = (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source
 $benchOut = New-Item -ItemType Directory -Force -Path (Join-Path $root 'out/bench')
@@ -77,15 +78,10 @@ Import-Module (Join-Path $PSScriptRoot 'EndToEnd.psm1') -Force
 
 function Write-Step([string] $Text) { if (-not $Quiet) { Write-Host $Text } }
 
-Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 
 function Read-Pairs([string[]] $Lines, [string] $Prefix) {
     # Harness lines 'key=value key=value', those starting with $Prefix.
-    foreach ($line in $Lines | Where-Object { $_ -like "$Prefix*" }) {
-        $pairs = @{}
-        foreach ($pair in $line.Trim() -split '\s+') { $key, $value = $pair -split '=', 2; $pairs[$key] = $value }
-        $pairs
-    }
+    foreach ($line in $Lines | Where-Object { $_ -like "$Prefix*" }) { ConvertFrom-KeyValue $line }
 }
 
 function Find-ImageNet {

@@ -54,6 +54,7 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $pwsh = (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source
 $manifest = Join-Path $root 'GridTsne.psd1'
@@ -69,17 +70,6 @@ function Find-Photos {
     throw 'No imagenet-sample folder found above the repository; pass -ImageDirectory.'
 }
 
-function ConvertFrom-KeyValue([string] $Line) {
-    # 'a=1 b=2.5' -> @{ a = '1'; b = '2.5' }
-    $values = @{}
-    foreach ($pair in $Line.Trim() -split '\s+') {
-        $name, $value = $pair -split '=', 2
-        $values[$name] = $value
-    }
-    $values
-}
-
-Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 
 function Invoke-Harness([string] $Mode, [int] $Repeat, [string] $ModelName) {
     $lines = & dotnet $harness $Mode (Join-Path $root 'models') $photos $Repeat $BatchSize 0 0 $ModelName
@@ -213,7 +203,7 @@ foreach ($name in $Model) {
 $cpuName = ((Get-Content /proc/cpuinfo -ErrorAction SilentlyContinue | Select-String '^model name\s*:\s*(.+)$' | Select-Object -First 1).Matches.Groups[1].Value)
 Write-Host ''
 Write-Host "Embedding benchmark: $photoCount photos from $photos, batch $BatchSize, median of $Runs runs"
-Write-Host "Machine: $([Environment]::ProcessorCount) cores ($cpuName); load average $($loadBefore -join ' ') before, $($loadAfter -join ' ') after"
+Write-Host "Machine: $([Environment]::ProcessorCount) cores ($cpuName); load average $loadBefore before, $loadAfter after"
 Write-Host ''
 Write-Host ('{0,-60} {1,10} {2,9} {3,14}' -f '', 'images/s', 'x (a)', 'CPU ms/image')
 foreach ($name in $Model) {

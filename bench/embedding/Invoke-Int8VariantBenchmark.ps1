@@ -34,6 +34,7 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $models = Join-Path $root 'models'
 $photos = if ($ImageDirectory) { (Resolve-Path -LiteralPath $ImageDirectory).Path } else { Join-Path $root 'samples/photos' }
@@ -85,15 +86,13 @@ for ($run = 1; $run -le $Runs; $run++) {
     foreach ($name in $cases.Keys) {
         $line = & dotnet $harness inference $cases[$name].Folder $photos 1 $BatchSize 0 0 $cases[$name].Model | Where-Object { $_ -like 'mode=*' } | Select-Object -First 1
         if ($LASTEXITCODE -ne 0 -or -not $line) { throw "EmbeddingBench failed for '$name'." }
-        $values = @{}
-        foreach ($pair in $line.Trim() -split '\s+') { $key, $value = $pair -split '=', 2; $values[$key] = $value }
+        $values = ConvertFrom-KeyValue $line
         $results[$name].Add($values)
         Write-Host ("  round {0}: {1,-24} {2,7} CPU ms/photo {3,7} photos/s" -f $run, $name, $values.cpuMsPerImage, $values.imagesPerSecond)
     }
 }
 Write-Host "Load average after: $(Get-LoadAverage)"
 
-Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 
 $reference = Get-Median ($results['ResNet18'] | ForEach-Object { [double]$_.cpuMsPerImage })
 $cases.Keys | ForEach-Object {

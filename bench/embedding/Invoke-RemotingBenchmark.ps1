@@ -36,6 +36,7 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $manifest = Join-Path $root 'GridTsne.psd1'
 if (-not $ImageDirectory) {
@@ -48,7 +49,6 @@ if ($photos.Count -lt $Count) { $photos = @(Get-ChildItem -LiteralPath $ImageDir
 
 Import-Module $manifest
 Import-Module (Join-Path $root 'tests/Pester/LoopbackSsh.psm1')
-Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 $server = Start-LoopbackSshd
 try {
     $sessions = @(New-LoopbackSession $server -Count 2 -Name 'Bench')

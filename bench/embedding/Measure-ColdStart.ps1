@@ -38,11 +38,11 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 Import-Module (Join-Path $PSScriptRoot 'EndToEnd.psm1') -Force
 $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $work = Join-Path $root 'out/bench/coldstart'
 
-Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 
 function Get-Crossgen {
     # A throwaway net8.0 library published ReadyToRun makes the SDK restore its crossgen2 and runtime pack.

@@ -26,8 +26,8 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
-$root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
+$root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $pwsh = (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source
 $directory = (Resolve-Path $PhotoDirectory).Path
 $script = @"

@@ -55,6 +55,7 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $binary = Join-Path $root 'out/bench/layout'
 New-Item -ItemType Directory -Force -Path $CacheDirectory, $binary | Out-Null
@@ -70,14 +71,10 @@ function Invoke-Bench {
     $usageFile = Join-Path $CacheDirectory 'time.txt'
     $line = & /usr/bin/time -v -o $usageFile dotnet $bench @Arguments
     if ($LASTEXITCODE -ne 0) { throw "LayoutBench $($Arguments -join ' ') failed with exit code $LASTEXITCODE." }
-    $result = @{}
-    foreach ($pair in (@($line)[-1] -split ' ')) {
-        $key, $value = $pair -split '=', 2
-        $result[$key] = $value
-    }
+    $result = ConvertFrom-KeyValue @($line)[-1]
 
     $result.peak_mb = [double]([regex]::Match((Get-Content -Raw $usageFile), 'Maximum resident set size \(kbytes\): (\d+)').Groups[1].Value) / 1024
-    $result.load = ((Get-Content /proc/loadavg) -split ' ')[0]
+    $result.load = (Get-LoadAverage).Split(' ')[0]
     $result
 }
 
@@ -92,7 +89,6 @@ function Export-EmbeddingCsv {
         Export-Csv -LiteralPath $Path -NoTypeInformation
 }
 
-Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 
 # Embeddings, cached.
 # The file names carry the model: vectors of another model must never be taken for these.

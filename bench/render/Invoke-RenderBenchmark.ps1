@@ -42,6 +42,7 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 
 $repositoryRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $measure = Join-Path $PSScriptRoot 'Measure-PhotoGridRender.ps1'
@@ -142,7 +143,6 @@ if (-not $SkipLarge) {
 }
 $loadAfter = Get-LoadAverage
 
-Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 
 $montageMedian = Get-Median $results[$montageName].Seconds
 $montageCpuMedian = Get-Median $results[$montageName].CpuSeconds
@@ -165,7 +165,7 @@ $table = foreach ($case in $results.Keys) {
 }
 
 $montageVersion = (& montage -version | Select-Object -First 1) -replace '^Version:\s*', ''
-Write-Host "Conditions: $([Environment]::ProcessorCount) cores, load average $($loadBefore -join ' ') before and $($loadAfter -join ' ') after;"
+Write-Host "Conditions: $([Environment]::ProcessorCount) cores, load average $loadBefore before and $loadAfter after;"
 Write-Host "  pwsh $($PSVersionTable.PSVersion), .NET $([Environment]::Version); $montageVersion"
 Write-Host "  $($photos.Count) JPEGs from $DataPath; 64 px tiles, JPEG quality 90 (montage: its default 92); medians of the runs."
 Write-Host '  Peak RSS is that of the whole process (pwsh itself holds about 100 MB; the thumbnail runs also made the thumbnails).'

@@ -41,6 +41,7 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 
 $repositoryRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 if (-not (Test-Path -LiteralPath (Join-Path $repositoryRoot 'bin/GridTsne.dll'))) { throw 'Build first: pwsh ./build.ps1' }
@@ -97,7 +98,6 @@ public static class StatusLoad
 }
 '@
 
-Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 function Get-Percentile([double[]] $Sorted, [double] $P) { $Sorted[[math]::Min($Sorted.Count - 1, [int][math]::Ceiling($P / 100 * $Sorted.Count) - 1)] }
 
 $work = Join-Path ([IO.Path]::GetTempPath()) ('gridtsne-service-bench-' + [guid]::NewGuid().ToString('N'))

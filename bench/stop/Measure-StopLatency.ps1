@@ -10,9 +10,9 @@
     -Runs runs is reported with the load average. Target: under a second for every cmdlet.
 #>
 param([int] $Runs = 5)
-Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 
 $ErrorActionPreference = 'Stop'
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 $root = Resolve-Path (Join-Path $PSScriptRoot '../..')
 $manifest = Join-Path $root 'GridTsne.psd1'
 $photos = @(Get-ChildItem (Join-Path $root 'samples/photos') -File | Sort-Object Name).FullName
@@ -59,7 +59,7 @@ for ($run = 1; $run -le $Runs; $run++) {
 }
 
 $load = Get-LoadAverage
-"Stop latency, median of $Runs runs (load average $($load -join ' ')):"
+"Stop latency, median of $Runs runs (load average $load):"
 foreach ($name in $cases.Keys) {
     $sorted = @($times[$name] | Sort-Object)
     if ($sorted.Count -eq 0) { continue }

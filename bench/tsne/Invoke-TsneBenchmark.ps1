@@ -37,6 +37,7 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $manifest = Join-Path $root 'GridTsne.psd1'
 $helper = Join-Path $PSScriptRoot 'tsne_bench.py'
@@ -64,7 +65,6 @@ function Invoke-Timed {
     $json | Add-Member -NotePropertyName cpu -NotePropertyValue $cpu -PassThru
 }
 
-Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 
 if (-not (Test-Path -LiteralPath $python)) { throw "$python (with python3-sklearn) is needed for the peer." }
 if (-not (Test-Path -LiteralPath (Join-Path $root 'bin/GridTsne.dll'))) { throw "Build first: pwsh ./build.ps1" }

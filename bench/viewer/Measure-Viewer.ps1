@@ -28,6 +28,7 @@ param(
 )
 
 $ErrorActionPreference = 'Stop'
+Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 $repository = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 Import-Module (Join-Path $repository 'GridTsne.psd1')
 Import-Module (Join-Path $repository 'tests/Pester/Chromium.psm1')
@@ -59,7 +60,6 @@ function Measure-Folder([string] $Page) {
     [pscustomobject]$sizes
 }
 
-Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 
 function Measure-Pan($Session, [string] $Label) {
     # Records requestAnimationFrame intervals while a mouse button is down, during a two-second drag.
