@@ -1,4 +1,5 @@
-# What every benchmark script reports besides its own timings: medians of repeated runs and the machine's load.
+# What the benchmark scripts share besides their own timings: medians of repeated runs, the machine's load,
+# the harnesses' key=value lines, and where the shared ImageNet sample is.
 
 function Get-Median {
     <#
@@ -33,4 +34,24 @@ function ConvertFrom-KeyValue {
     $values
 }
 
-Export-ModuleMember -Function Get-Median, Get-LoadAverage, ConvertFrom-KeyValue
+function Find-ImageNetSample {
+    <#
+    .SYNOPSIS
+        The ImageNet sample folder: -Given when the caller named one, else shared/data/imagenet-sample in the
+        first folder above the repository that has it (CI puts shared/ beside the clone; worktrees sit deeper).
+    #>
+    param(
+        [AllowEmptyString()] [string] $Given,
+        [Parameter(Mandatory)] [string] $RepositoryRoot,
+        # The script's parameter to name in the error.
+        [string] $ParameterName = 'ImageDirectory'
+    )
+    if ($Given) { return (Resolve-Path -LiteralPath $Given).Path }
+    for ($folder = Split-Path $RepositoryRoot; $folder; $folder = Split-Path $folder) {
+        $candidate = Join-Path $folder 'shared/data/imagenet-sample'
+        if (Test-Path -LiteralPath $candidate) { return $candidate }
+    }
+    throw "No shared/data/imagenet-sample folder found above the repository; pass -$ParameterName."
+}
+
+Export-ModuleMember -Function Get-Median, Get-LoadAverage, ConvertFrom-KeyValue, Find-ImageNetSample

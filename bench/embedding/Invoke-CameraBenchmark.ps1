@@ -84,15 +84,6 @@ function Read-Pairs([string[]] $Lines, [string] $Prefix) {
     foreach ($line in $Lines | Where-Object { $_ -like "$Prefix*" }) { ConvertFrom-KeyValue $line }
 }
 
-function Find-ImageNet {
-    if ($ImageDirectory) { return (Resolve-Path -LiteralPath $ImageDirectory).Path }
-    for ($directory = Split-Path $root; $directory; $directory = Split-Path $directory) {
-        $candidate = Join-Path $directory 'shared/data/imagenet-sample'
-        if (Test-Path -LiteralPath $candidate) { return $candidate }
-    }
-    throw 'No imagenet-sample folder found above the repository; pass -ImageDirectory.'
-}
-
 function New-CameraSet([string] $Source, [string] $Target) {
     # 4032 x 3024, quality 90, noise until a file weighs about 3-4 MB (sensor noise is what makes phone JPEGs large).
     New-Item -ItemType Directory -Force -Path $Target | Out-Null
@@ -129,7 +120,7 @@ function Measure-Peer([string] $Directory, [string] $Decode) {
     [double]@(Read-Pairs $line 'images=')[0].imagesPerSecond
 }
 
-$imageNet = Find-ImageNet
+$imageNet = Find-ImageNetSample $ImageDirectory $root
 $camera = Join-Path $benchOut "camera-$Photos"
 Write-Step "Camera set: $camera"
 New-CameraSet $imageNet $camera

@@ -61,16 +61,6 @@ $manifest = Join-Path $root 'GridTsne.psd1'
 
 function Write-Step([string] $Text) { if (-not $Quiet) { Write-Host $Text } }
 
-function Find-Photos {
-    if ($ImageDirectory) { return (Resolve-Path -LiteralPath $ImageDirectory).Path }
-    for ($directory = Split-Path $root; $directory; $directory = Split-Path $directory) {
-        $candidate = Join-Path $directory 'shared/data/imagenet-sample'
-        if (Test-Path -LiteralPath $candidate) { return $candidate }
-    }
-    throw 'No imagenet-sample folder found above the repository; pass -ImageDirectory.'
-}
-
-
 function Invoke-Harness([string] $Mode, [int] $Repeat, [string] $ModelName) {
     $lines = & dotnet $harness $Mode (Join-Path $root 'models') $photos $Repeat $BatchSize 0 0 $ModelName
     if ($LASTEXITCODE -ne 0) { throw "EmbeddingBench $Mode failed." }
@@ -130,7 +120,7 @@ function Measure-PeakMemory([int] $Repeat, [string] $ModelName) {
     [pscustomobject]@{ Images = [int](($report | Where-Object { "$_" -match '^\d+$' } | Select-Object -Last 1)); PeakMB = $kilobytes / 1024; Elapsed = $elapsed }
 }
 
-$photos = Find-Photos
+$photos = Find-ImageNetSample $ImageDirectory $root
 $photoCount = @(Get-ChildItem -LiteralPath $photos -File).Count
 $loadBefore = Get-LoadAverage
 

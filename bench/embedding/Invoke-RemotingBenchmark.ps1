@@ -39,11 +39,7 @@ Set-StrictMode -Version Latest
 Import-Module (Join-Path $PSScriptRoot '../BenchStatistics.psm1') -Force
 $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $manifest = Join-Path $root 'GridTsne.psd1'
-if (-not $ImageDirectory) {
-    $ImageDirectory = @((Join-Path $root '../shared/data/imagenet-sample'), (Join-Path $root '../../shared/data/imagenet-sample')) |
-        Where-Object { Test-Path -LiteralPath $_ } | Select-Object -First 1
-    if (-not $ImageDirectory) { throw 'No imagenet-sample folder found; give -ImageDirectory.' }
-}
+$ImageDirectory = Find-ImageNetSample $ImageDirectory $root
 $photos = @(Get-ChildItem -LiteralPath $ImageDirectory -File -Filter '*.JPEG' | Sort-Object Name | Select-Object -First $Count).FullName
 if ($photos.Count -lt $Count) { $photos = @(Get-ChildItem -LiteralPath $ImageDirectory -File | Sort-Object Name | Select-Object -First $Count).FullName }
 

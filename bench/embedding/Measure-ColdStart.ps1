@@ -23,8 +23,8 @@
 #>
 [CmdletBinding()]
 param(
-    # The photos; by default ../shared/data/imagenet-sample beside the repository (where CI puts it).
-    [string] $ImageDirectory = (Join-Path $PSScriptRoot '../../../shared/data/imagenet-sample'),
+    # The photos; by default shared/data/imagenet-sample in the first folder above the repository that has it.
+    [string] $ImageDirectory,
 
     [ValidateRange(1, 50)]
     [int] $Runs = 5,
@@ -95,7 +95,7 @@ function Measure-Variant([string] $Manifest) {
     $result
 }
 
-$photos = (Resolve-Path -LiteralPath $ImageDirectory).Path
+$photos = Find-ImageNetSample $ImageDirectory $root
 New-Item -ItemType Directory -Force -Path $work | Out-Null
 $crossgen = Get-Crossgen
 $own = 'GridTsne', 'GridTsne.Engine'

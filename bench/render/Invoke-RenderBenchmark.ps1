@@ -52,14 +52,7 @@ foreach ($tool in @($time, (Get-Command montage -CommandType Application -ErrorA
     if (-not $tool -or -not (Test-Path -LiteralPath $tool)) { throw 'Needs ImageMagick (montage) and /usr/bin/time: apt-get install imagemagick time.' }
 }
 if (-not (Test-Path -LiteralPath (Join-Path $repositoryRoot 'bin/GridTsne.dll'))) { throw 'Build first: pwsh ./build.ps1' }
-if (-not $DataPath) {
-    for ($folder = Split-Path $repositoryRoot; $folder -and -not $DataPath; $folder = Split-Path $folder) {
-        $candidate = Join-Path $folder 'shared/data/imagenet-sample'
-        if (Test-Path -LiteralPath $candidate) { $DataPath = $candidate }
-    }
-    if (-not $DataPath) { throw 'No shared/data/imagenet-sample found above the repository; give -DataPath.' }
-}
-$DataPath = (Resolve-Path -LiteralPath $DataPath).Path
+$DataPath = Find-ImageNetSample $DataPath $repositoryRoot -ParameterName DataPath
 $photos = @(Get-ChildItem -LiteralPath $DataPath -File | Sort-Object Name | Select-Object -First 1000)
 if ($photos.Count -lt 1000) { throw "$DataPath holds $($photos.Count) photos; the benchmark needs 1000." }
 
