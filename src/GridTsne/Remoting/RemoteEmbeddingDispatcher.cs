@@ -242,8 +242,7 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
                 }
                 else
                 {
-                    worker.MarkInputClosed();
-                    worker.Post(worker.CloseInput, _ => { });
+                    worker.EndInput();
                 }
             }
         }
@@ -259,9 +258,7 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
         {
             if (!worker.EndedHandle.WaitOne(Remaining(deadline)))
             {
-                // It did not end in time: stop it, and let go of it without waiting any longer.
-                worker.BeginStop();
-                continue;
+                continue; // It did not end in time: Release below stops it, without waiting any longer.
             }
 
             worker.WaitUntilIdle(Remaining(deadline));
@@ -532,10 +529,9 @@ internal sealed class RemoteEmbeddingDispatcher : IDisposable
     {
         if (_inputComplete && _answered == _nextIndex)
         {
-            foreach (SessionWorker worker in _workers.Where(worker => worker.IsLive && !worker.InputClosed))
+            foreach (SessionWorker worker in _workers.Where(worker => worker.IsLive))
             {
-                worker.MarkInputClosed();
-                worker.Post(worker.CloseInput, _ => { });
+                worker.EndInput();
             }
         }
     }

@@ -159,11 +159,22 @@ internal sealed class SessionWorker
         FailureReason = "it finished its work";
     }
 
-    /// <summary>No more batches may be sent; the input itself closes through <see cref="CloseInput"/>, posted.</summary>
-    public void MarkInputClosed() => InputClosed = true;
+    /// <summary>
+    /// No more batches may be sent: marks the input closed and, once, posts its closing after the batches
+    /// already posted (the remote pipeline ends once it has answered the last of them).
+    /// </summary>
+    public void EndInput()
+    {
+        if (InputClosed)
+        {
+            return;
+        }
 
-    /// <summary>Ends the input: the remote pipeline ends once it has answered the last batch.</summary>
-    public void CloseInput()
+        InputClosed = true;
+        Post(CloseInput, _ => { });
+    }
+
+    private void CloseInput()
     {
         if (_input.IsOpen)
         {
