@@ -47,20 +47,18 @@ $harness = Join-Path $PSScriptRoot 'EmbeddingBench/bin/Release/net8.0/EmbeddingB
 $engine = Join-Path $root 'bin/deps/GridTsne.Engine.dll'
 $catalog = Get-Content -Raw (Join-Path $models 'models.json') | ConvertFrom-Json
 $int8 = $catalog.models.Where({ $_.name -eq 'ResNet18-Int8' })[0]
-$recordedCalibration = Join-Path $models $int8.quantization.calibration
+$recorded = Get-Content -Raw (Join-Path $models $int8.quantization.calibration) | ConvertFrom-Json
 
-function New-VariantFolder([string] $Name, [string] $Scope, [string[]] $FloatNodes) {
+function New-VariantFolder([string] $Name, [string] $Scope) {
     # A models folder holding the fp32 model (linked) and a ResNet18-Int8 calibrated on samples/photos (with
-    # the recorded method) for this scope and these float nodes, then built.
+    # the recorded method) for this scope, every node quantized (no float nodes), then built.
     $folder = Join-Path $work $Name
     $null = New-Item -ItemType Directory -Path $folder
     $null = New-Item -ItemType SymbolicLink -Path (Join-Path $folder 'resnet18.onnx') -Target (Join-Path $models 'resnet18.onnx')
     $calibrationPath = Join-Path $folder 'calibration.json'
     $modelPath = Join-Path $folder $int8.file
-    $recorded = Get-Content -Raw $recordedCalibration | ConvertFrom-Json
-    $nodes = ($FloatNodes | ForEach-Object { "'$_'" }) -join ', '
     & pwsh -NoProfile -NonInteractive -Command ("Add-Type -LiteralPath '$engine'; [void][GridTsne.Engine.Quantization.Int8ModelBuilder]::CalibrateFile(" +
-        "'$models', 'ResNet18', '$(Join-Path $root 'samples/photos')', '$calibrationPath', '$Scope', '$($recorded.method)', $([double]$recorded.percentile), [string[]]@($nodes)); " +
+        "'$models', 'ResNet18', '$(Join-Path $root 'samples/photos')', '$calibrationPath', '$Scope', '$($recorded.method)', $([double]$recorded.percentile), [string[]]@()); " +
         "[GridTsne.Engine.Quantization.Int8ModelBuilder]::BuildFile('$(Join-Path $models 'resnet18.onnx')', '$calibrationPath', '$modelPath')")
     if ($LASTEXITCODE -ne 0) { throw "Building the variant '$Name' failed." }
     $variant = $catalog | ConvertTo-Json -Depth 10 | ConvertFrom-Json
@@ -69,39 +67,42 @@ function New-VariantFolder([string] $Name, [string] $Scope, [string[]] $FloatNod
     $folder
 }
 
-Write-Host 'Calibrating and building the variants (about a minute each)...'
-$convolutionsOnly = New-VariantFolder 'convolutions-only' 'Convolutions' @()
-$allQuantized = New-VariantFolder 'all-quantized' 'ConvolutionsAddsAndPools' @()
+try {
+    Write-Host 'Calibrating and building the variants (about a minute each)...'
+    $convolutionsOnly = New-VariantFolder 'convolutions-only' 'Convolutions'
+    $allQuantized = New-VariantFolder 'all-quantized' 'ConvolutionsAddsAndPools'
 
-$cases = [ordered]@{
-    'ResNet18'               = @{ Folder = $models; Model = 'ResNet18' }
-    'ResNet18-Int8'          = @{ Folder = $models; Model = 'ResNet18-Int8' }
-    'Int8 convolutions only' = @{ Folder = $convolutionsOnly; Model = 'ResNet18-Int8' }
-    'Int8 all quantized'     = @{ Folder = $allQuantized; Model = 'ResNet18-Int8' }
-}
-$results = @{}
-foreach ($name in $cases.Keys) { $results[$name] = [Collections.Generic.List[object]]::new() }
-Write-Host "Load average before: $(Get-LoadAverage)"
-for ($run = 1; $run -le $Runs; $run++) {
-    foreach ($name in $cases.Keys) {
-        $line = & dotnet $harness inference $cases[$name].Folder $photos 1 $BatchSize 0 0 $cases[$name].Model | Where-Object { $_ -like 'mode=*' } | Select-Object -First 1
-        if ($LASTEXITCODE -ne 0 -or -not $line) { throw "EmbeddingBench failed for '$name'." }
-        $values = ConvertFrom-KeyValue $line
-        $results[$name].Add($values)
-        Write-Host ("  round {0}: {1,-24} {2,7} CPU ms/photo {3,7} photos/s" -f $run, $name, $values.cpuMsPerImage, $values.imagesPerSecond)
+    $cases = [ordered]@{
+        'ResNet18'               = @{ Folder = $models; Model = 'ResNet18' }
+        'ResNet18-Int8'          = @{ Folder = $models; Model = 'ResNet18-Int8' }
+        'Int8 convolutions only' = @{ Folder = $convolutionsOnly; Model = 'ResNet18-Int8' }
+        'Int8 all quantized'     = @{ Folder = $allQuantized; Model = 'ResNet18-Int8' }
     }
-}
-Write-Host "Load average after: $(Get-LoadAverage)"
-
-
-$reference = Get-Median ($results['ResNet18'] | ForEach-Object { [double]$_.cpuMsPerImage })
-$cases.Keys | ForEach-Object {
-    $cpu = Get-Median ($results[$_] | ForEach-Object { [double]$_.cpuMsPerImage })
-    [pscustomobject]@{
-        Case                  = $_
-        CpuMsPerPhoto         = [math]::Round($cpu, 2)
-        PhotosPerSecond       = [math]::Round((Get-Median ($results[$_] | ForEach-Object { [double]$_.imagesPerSecond })), 1)
-        SpeedupOverFp32ByCpu  = [math]::Round($reference / $cpu, 2)
+    $results = @{}
+    foreach ($name in $cases.Keys) { $results[$name] = [Collections.Generic.List[object]]::new() }
+    Write-Host "Load average before: $(Get-LoadAverage)"
+    for ($run = 1; $run -le $Runs; $run++) {
+        foreach ($name in $cases.Keys) {
+            $line = & dotnet $harness inference $cases[$name].Folder $photos 1 $BatchSize 0 0 $cases[$name].Model | Where-Object { $_ -like 'mode=*' } | Select-Object -First 1
+            if ($LASTEXITCODE -ne 0 -or -not $line) { throw "EmbeddingBench failed for '$name'." }
+            $values = ConvertFrom-KeyValue $line
+            $results[$name].Add($values)
+            Write-Host ("  round {0}: {1,-24} {2,7} CPU ms/photo {3,7} photos/s" -f $run, $name, $values.cpuMsPerImage, $values.imagesPerSecond)
+        }
     }
-} | Format-Table -AutoSize
-Remove-Item -LiteralPath $work -Recurse -Force
+    Write-Host "Load average after: $(Get-LoadAverage)"
+
+    $reference = Get-Median ($results['ResNet18'] | ForEach-Object { [double]$_.cpuMsPerImage })
+    $cases.Keys | ForEach-Object {
+        $cpu = Get-Median ($results[$_] | ForEach-Object { [double]$_.cpuMsPerImage })
+        [pscustomobject]@{
+            Case                  = $_
+            CpuMsPerPhoto         = [math]::Round($cpu, 2)
+            PhotosPerSecond       = [math]::Round((Get-Median ($results[$_] | ForEach-Object { [double]$_.imagesPerSecond })), 1)
+            SpeedupOverFp32ByCpu  = [math]::Round($reference / $cpu, 2)
+        }
+    } | Format-Table -AutoSize
+}
+finally {
+    Remove-Item -LiteralPath $work -Recurse -Force
+}
