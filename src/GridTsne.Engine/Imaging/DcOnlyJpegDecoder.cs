@@ -701,24 +701,36 @@ internal static class DcOnlyJpegDecoder
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static byte DcSample(int predictor, int quantization) => (byte)Math.Clamp(((((short)predictor * quantization) + 4) >> 3) + 128, 0, 255);
 
-        /// <summary>The planes as one RGB image on the luma grid: chroma not yet on it upsampled linearly, then JFIF YCbCr to RGB.</summary>
+        /// <summary>
+        /// The planes as one RGB image on the luma grid, then JFIF YCbCr to RGB. Planes already on it (luma, 4:4:4
+        /// chroma, 4:2:0 chroma after its 2 x 2 transform) are read in place; other chroma is upsampled linearly first.
+        /// </summary>
         private Image<Rgb24> ToRgb(byte[][] planes, int[] planeWidths, Configuration configuration)
         {
             Size size = ScaledSize(_header.Width, _header.Height);
             var image = new Image<Rgb24>(configuration, size.Width, size.Height);
-            byte[][] upsampled = new byte[_componentCount][];
+            var rows = new OutputRows[_componentCount];
+            byte[]?[] upsampled = new byte[_componentCount][];
             try
             {
                 for (int index = 0; index < _componentCount; index++)
                 {
                     Component component = _header.Components[index];
-                    upsampled[index] = ArrayPool<byte>.Shared.Rent(size.Width * size.Height);
                     // The samples that carry picture: ceil(component width / 8), the rest is MCU padding.
                     int scale = SamplesPerBlock(index);
                     int usedWidth = (((((_header.Width * component.Horizontal) + _maxHorizontal - 1) / _maxHorizontal) * scale) + BlockSize - 1) / BlockSize;
                     int usedHeight = (((((_header.Height * component.Vertical) + _maxVertical - 1) / _maxVertical) * scale) + BlockSize - 1) / BlockSize;
-                    PlaneUpsampler.Upsample(planes[index], planeWidths[index], usedWidth, usedHeight,
-                        _maxHorizontal / (component.Horizontal * scale), _maxVertical / (component.Vertical * scale), upsampled[index], size);
+                    int horizontalFactor = _maxHorizontal / (component.Horizontal * scale);
+                    int verticalFactor = _maxVertical / (component.Vertical * scale);
+                    if (horizontalFactor == 1 && verticalFactor == 1)
+                    {
+                        rows[index] = new OutputRows(planes[index], planeWidths[index], usedHeight);
+                        continue;
+                    }
+
+                    byte[] output = upsampled[index] = ArrayPool<byte>.Shared.Rent(size.Width * size.Height);
+                    PlaneUpsampler.Upsample(planes[index], planeWidths[index], usedWidth, usedHeight, horizontalFactor, verticalFactor, output, size);
+                    rows[index] = new OutputRows(output, size.Width, size.Height);
                 }
 
                 image.ProcessPixelRows(accessor =>
@@ -726,7 +738,7 @@ internal static class DcOnlyJpegDecoder
                     for (int y = 0; y < size.Height; y++)
                     {
                         Span<Rgb24> row = accessor.GetRowSpan(y);
-                        ReadOnlySpan<byte> luma = upsampled[0].AsSpan(y * size.Width, size.Width);
+                        ReadOnlySpan<byte> luma = rows[0].Row(y, size.Width);
                         if (_componentCount == 1)
                         {
                             for (int x = 0; x < row.Length; x++)
@@ -736,7 +748,7 @@ internal static class DcOnlyJpegDecoder
                         }
                         else
                         {
-                            YCbCrConverter.ToRgb(luma, upsampled[1].AsSpan(y * size.Width, size.Width), upsampled[2].AsSpan(y * size.Width, size.Width), row);
+                            YCbCrConverter.ToRgb(luma, rows[1].Row(y, size.Width), rows[2].Row(y, size.Width), row);
                         }
                     }
                 });
@@ -757,6 +769,15 @@ internal static class DcOnlyJpegDecoder
                     }
                 }
             }
+        }
+
+        /// <summary>
+        /// A component's samples on the output grid, <paramref name="Stride"/> per row; rows past <paramref name="Rows"/>
+        /// (MCU padding below the picture) repeat the last one.
+        /// </summary>
+        private readonly record struct OutputRows(byte[] Samples, int Stride, int Rows)
+        {
+            public ReadOnlySpan<byte> Row(int y, int width) => Samples.AsSpan(Math.Min(y, Rows - 1) * Stride, width);
         }
     }
 
