@@ -371,10 +371,10 @@ internal static class DcOnlyJpegDecoder
             {
                 Component component = header.Components[index];
                 HuffmanDcTable dc = dcTables[component.DcTable] ??= HuffmanDcTable.Build(path, header.DcTableData[component.DcTable]!);
-                HuffmanSkipTable ac = acTables[component.AcTable] ??= HuffmanSkipTable.Build(path, header.AcTableData[component.AcTable]!);
+                HuffmanSkipTable ac = acTables[component.AcTable] ??= HuffmanSkipTable.Build(new CanonicalHuffmanCode(path, header.AcTableData[component.AcTable]!));
                 int[] quantization = header.Quantization[component.QuantizationTable]!;
                 int scale = SamplesPerBlock(index);
-                HuffmanSymbolTable? values = scale == 1 ? null : valueTables[component.AcTable] ??= new HuffmanSymbolTable(path, header.AcTableData[component.AcTable]!, AcValueLookAheadBits);
+                HuffmanSymbolTable? values = scale == 1 ? null : valueTables[component.AcTable] ??= new HuffmanSymbolTable(ac.Code, AcValueLookAheadBits);
                 int[]? compactQuantization = scale == 1 ? null : ReducedIdct.CompactQuantization(quantization);
                 int planeWidth = PlaneWidth(index);
                 for (int blockY = 0; blockY < component.Vertical; blockY++)

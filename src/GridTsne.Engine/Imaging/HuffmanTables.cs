@@ -94,11 +94,11 @@ internal sealed class HuffmanSymbolTable
     private readonly ushort[] _lookup;
     private readonly int _shift;
 
-    /// <param name="table">A DHT entry without its class/id byte: 16 counts, then the symbols.</param>
+    /// <param name="code">The table's codes (shared with a <see cref="HuffmanSkipTable"/> built from the same table).</param>
     /// <param name="lookAheadBits">Bits of the look-up (its table has 2^bits entries).</param>
-    public HuffmanSymbolTable(string path, byte[] table, int lookAheadBits)
+    public HuffmanSymbolTable(CanonicalHuffmanCode code, int lookAheadBits)
     {
-        _code = new CanonicalHuffmanCode(path, table);
+        _code = code;
         _lookup = _code.LookAhead(lookAheadBits);
         _shift = 64 - lookAheadBits;
     }
@@ -121,7 +121,7 @@ internal sealed class HuffmanDcTable
 
     private HuffmanDcTable(HuffmanSymbolTable symbols) => _symbols = symbols;
 
-    public static HuffmanDcTable Build(string path, byte[] table) => new(new HuffmanSymbolTable(path, table, LookAheadBits));
+    public static HuffmanDcTable Build(string path, byte[] table) => new(new HuffmanSymbolTable(new CanonicalHuffmanCode(path, table), LookAheadBits));
 
     /// <summary>
     /// The DC difference whose code starts <paramref name="bits"/>, and how many bits code and value take:
@@ -179,9 +179,8 @@ internal sealed class HuffmanSkipTable
         _steps = steps;
     }
 
-    public static HuffmanSkipTable Build(string path, byte[] table)
+    public static HuffmanSkipTable Build(CanonicalHuffmanCode code)
     {
-        var code = new CanonicalHuffmanCode(path, table);
         ushort[] single = code.LookAhead(LookAheadBits);
         var steps = new uint[1 << LookAheadBits];
         const int Mask = (1 << LookAheadBits) - 1;
@@ -236,6 +235,9 @@ internal sealed class HuffmanSkipTable
     }
 
     public uint[] Steps => _steps;
+
+    /// <summary>The table's codes, for a <see cref="HuffmanSymbolTable"/> that decodes the same table's values.</summary>
+    public CanonicalHuffmanCode Code => _code;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool HasWholeSymbols(uint entry) => (entry & BitsMask) != 0;
