@@ -160,7 +160,6 @@ internal sealed class HuffmanSkipTable
 {
     internal const int LookAheadBits = 12;
     internal const int Coefficients = 64;
-    private const int EndOfBlock = 0x00;
     private const int ZeroRun = 0xF0; // Sixteen zero coefficients.
 
     // Entry layout: bits taken (5 bits), positions (7 bits; + 1 when it ends the block), the same for the first symbol.
@@ -205,16 +204,16 @@ internal sealed class HuffmanSkipTable
                     if (symbols == 0)
                     {
                         // The code fits but its magnitude bits do not: the reader holds enough bits to skip both.
-                        entry |= (uint)((length + magnitude) | (((symbol >> 4) + 1) << 5)) << FirstShift;
+                        entry |= (uint)((length + magnitude) | (Advance(symbol) << 5)) << FirstShift;
                     }
 
                     break;
                 }
 
                 taken += length + magnitude;
-                bool endsBlock = symbol == EndOfBlock || (magnitude == 0 && symbol != ZeroRun);
+                bool endsBlock = EndsBlockSymbol(symbol);
                 // An end-of-block counts one position, so that it is used only while the block has one left.
-                positions += endsBlock ? 1 : magnitude == 0 ? 16 : (symbol >> 4) + 1;
+                positions += endsBlock ? 1 : Advance(symbol);
                 uint fields = (uint)(taken | (positions << 5));
                 if (symbols == 0)
                 {
@@ -268,8 +267,13 @@ internal sealed class HuffmanSkipTable
         // A code longer than the look-ahead.
         int decoded = _code.Decode(bits, path);
         int symbol = decoded & 0xFF;
-        int magnitude = symbol & 15;
-        int after = magnitude == 0 && symbol != ZeroRun ? Coefficients : coefficient + (magnitude == 0 ? 16 : (symbol >> 4) + 1);
-        return (after << 8) | ((decoded >> 8) + magnitude);
+        int after = EndsBlockSymbol(symbol) ? Coefficients : coefficient + Advance(symbol);
+        return (after << 8) | ((decoded >> 8) + (symbol & 15));
     }
+
+    /// <summary>Whether an AC symbol ends its block: EOB, or any other zero-size symbol but the sixteen-zero run (as libjpeg reads them).</summary>
+    private static bool EndsBlockSymbol(int symbol) => (symbol & 15) == 0 && symbol != ZeroRun;
+
+    /// <summary>Coefficient positions a symbol that does not end its block advances: its run of zeros and its value, or sixteen zeros.</summary>
+    private static int Advance(int symbol) => (symbol & 15) == 0 ? 16 : (symbol >> 4) + 1;
 }
