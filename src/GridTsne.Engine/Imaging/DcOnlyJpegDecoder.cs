@@ -686,7 +686,7 @@ internal static class DcOnlyJpegDecoder
 
         /// <summary>libjpeg's 1 x 1 inverse DCT: the dequantized DC / 8, rounded, plus the level shift.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static byte DcSample(int predictor, int quantization) => (byte)Math.Clamp(((((short)predictor * quantization) + 4) >> 3) + 128, 0, 255);
+        private static byte DcSample(int predictor, int quantization) => ClampToByte(((((short)predictor * quantization) + 4) >> 3) + 128);
 
         /// <summary>
         /// The planes as one RGB image on the luma grid, then JFIF YCbCr to RGB. Planes already on it (luma, 4:4:4
@@ -767,6 +767,10 @@ internal static class DcOnlyJpegDecoder
             public ReadOnlySpan<byte> Row(int y, int width) => Samples.AsSpan(Math.Min(y, Rows - 1) * Stride, width);
         }
     }
+
+    /// <summary>A computed sample limited to 0..255, as libjpeg's range limit does.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static byte ClampToByte(int value) => (byte)Math.Clamp(value, 0, 255);
 
     internal static ImageLoadException Corrupt(string path, string reason) =>
         new(path, ImageLoadFailure.Corrupt, reason.StartsWith("the JPEG", StringComparison.Ordinal) ? reason + "." : "the JPEG is damaged: " + reason + ".");

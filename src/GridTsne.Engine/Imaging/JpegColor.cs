@@ -89,13 +89,11 @@ internal static class YCbCrConverter
         {
             int y = luma[x], cb = blue[x], cr = red[x];
             output[x] = new Rgb24(
-                ClampToByte(y + RedFromCr[cr]),
-                ClampToByte(y + ((GreenFromCb[cb] + GreenFromCr[cr]) >> ScaleBits)),
-                ClampToByte(y + BlueFromCb[cb]));
+                DcOnlyJpegDecoder.ClampToByte(y + RedFromCr[cr]),
+                DcOnlyJpegDecoder.ClampToByte(y + ((GreenFromCb[cb] + GreenFromCr[cr]) >> ScaleBits)),
+                DcOnlyJpegDecoder.ClampToByte(y + BlueFromCb[cb]));
         }
     }
 
     private static int Fixed(double value) => (int)((value * (1 << ScaleBits)) + 0.5);
-
-    private static byte ClampToByte(int value) => (byte)Math.Clamp(value, 0, 255);
 }
