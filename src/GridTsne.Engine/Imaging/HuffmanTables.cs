@@ -30,7 +30,7 @@ internal sealed class CanonicalHuffmanCode
             // As libjpeg: the codes of one length must fit, and the all-ones code is reserved.
             if (code >= 1 << length)
             {
-                throw DcOnlyJpegDecoder.Corrupt(path, "one of its Huffman tables is invalid (more codes than fit)");
+                throw EighthScaleJpegDecoder.Corrupt(path, "one of its Huffman tables is invalid (more codes than fit)");
             }
 
             code <<= 1;
@@ -80,7 +80,7 @@ internal sealed class CanonicalHuffmanCode
             }
         }
 
-        throw DcOnlyJpegDecoder.Corrupt(path, "the JPEG scan data is damaged (an invalid Huffman code)");
+        throw EighthScaleJpegDecoder.Corrupt(path, "the JPEG scan data is damaged (an invalid Huffman code)");
     }
 }
 
@@ -141,7 +141,7 @@ internal sealed class HuffmanDcTable
 
         if (magnitude > MaxDifferenceBits)
         {
-            throw DcOnlyJpegDecoder.Corrupt(path, $"the JPEG scan data is damaged (a DC difference of {magnitude} bits, more than {MaxDifferenceBits})");
+            throw EighthScaleJpegDecoder.Corrupt(path, $"the JPEG scan data is damaged (a DC difference of {magnitude} bits, more than {MaxDifferenceBits})");
         }
 
         int difference = CanonicalHuffmanCode.Extend((int)((bits << length) >> (64 - magnitude)), magnitude);

@@ -89,9 +89,9 @@ internal static class YCbCrConverter
         {
             int y = luma[x], cb = blue[x], cr = red[x];
             output[x] = new Rgb24(
-                DcOnlyJpegDecoder.ClampToByte(y + RedFromCr[cr]),
-                DcOnlyJpegDecoder.ClampToByte(y + ((GreenFromCb[cb] + GreenFromCr[cr]) >> ScaleBits)),
-                DcOnlyJpegDecoder.ClampToByte(y + BlueFromCb[cb]));
+                EighthScaleJpegDecoder.ClampToByte(y + RedFromCr[cr]),
+                EighthScaleJpegDecoder.ClampToByte(y + ((GreenFromCb[cb] + GreenFromCr[cr]) >> ScaleBits)),
+                EighthScaleJpegDecoder.ClampToByte(y + BlueFromCb[cb]));
         }
     }
 

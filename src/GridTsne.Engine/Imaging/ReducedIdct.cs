@@ -89,7 +89,7 @@ internal static class ReducedIdct
     /// constants stay below 2^50 before the final 20-bit shift.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static byte Sample(long value) => DcOnlyJpegDecoder.ClampToByte((int)value + 128);
+    private static byte Sample(long value) => EighthScaleJpegDecoder.ClampToByte((int)value + 128);
 
     private static sbyte[] BuildCompactFromZigzag()
     {

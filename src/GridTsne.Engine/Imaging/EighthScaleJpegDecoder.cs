@@ -20,7 +20,7 @@ namespace GridTsne.Engine.Imaging;
 /// Anything else (progressive, arithmetic coding, 12-bit, CMYK/YCCK/RGB, non-interleaved colour scans)
 /// is left to libjpeg-turbo: <see cref="TryDecode"/> returns null for it.
 /// </summary>
-internal static class DcOnlyJpegDecoder
+internal static class EighthScaleJpegDecoder
 {
     private const int BlockSize = 8;
     private const int MaxComponents = 3;
