@@ -25,7 +25,7 @@ internal static class EighthScaleJpegDecoder
     private const int BlockSize = 8;
     private const int MaxComponents = 3;
     private const int AcValueLookAheadBits = 10; // For the AC values of 4:2:0 chroma: 2 KB tables, most codes in one look-up.
-    private const int PaddingBytes = 16; // Zeros after the scan data, so that the bit reader reads 8 bytes at a time.
+    private const int PaddingBytes = 16; // Zeros after the scan data: ScanBits.Fill reads 8 bytes at any position up to its end, so at least 8.
 
     /// <summary>The 1/8-scale size libjpeg gives a <paramref name="width"/> x <paramref name="height"/> JPEG.</summary>
     public static Size ScaledSize(int width, int height) => new((width + BlockSize - 1) / BlockSize, (height + BlockSize - 1) / BlockSize);
@@ -47,7 +47,7 @@ internal static class EighthScaleJpegDecoder
         return new ScanDecoder(path, header).Decode(content, configuration, cancellationToken);
     }
 
-    /// <summary>One frame component (Y, Cb or Cr) and where its 1/8-scale samples go.</summary>
+    /// <summary>One frame component (Y, Cb or Cr): its sampling factors and tables.</summary>
     private sealed class Component
     {
         public int Id;
@@ -784,8 +784,8 @@ internal static class ScanBits
 {
     /// <summary>
     /// <paramref name="bits"/> (holding <paramref name="count"/>) topped up from <paramref name="position"/> with
-    /// whole bytes (zeros once past <paramref name="length"/>, which must be followed by 8 bytes of padding); the caller then moves on by (63 - count) / 8 bytes and sets count |= 56, at least 56 bits
-    /// (F. Giesen's branch-free refill). Done before every look-up: a test of the count would be a branch the
+    /// whole bytes (zeros once past <paramref name="length"/>, which must be followed by at least 8 bytes of padding);
+    /// the caller then moves on by (63 - count) / 8 bytes and sets count |= 56, at least 56 bits (F. Giesen's branch-free refill). Done before every look-up: a test of the count would be a branch the
     /// processor mispredicts often.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
