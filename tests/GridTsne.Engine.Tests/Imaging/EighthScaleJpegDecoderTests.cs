@@ -208,8 +208,8 @@ public sealed class EighthScaleJpegDecoderTests : IDisposable
     public void A_huge_frame_with_little_scan_data_is_refused_before_its_planes_are_allocated()
     {
         byte[] jpeg = BaselineJpegWriter.Write(64, 64, [(1, 1), (1, 1), (1, 1)]);
-        int frame = Array.IndexOf(jpeg, (byte)0xC0);
-        jpeg[frame + 4] = jpeg[frame + 5] = jpeg[frame + 6] = jpeg[frame + 7] = 0xFF; // 65,535 x 65,535.
+        int frame = SegmentStart(jpeg, 0xC0);
+        jpeg[frame + 5] = jpeg[frame + 6] = jpeg[frame + 7] = jpeg[frame + 8] = 0xFF; // Height and width: 65,535 x 65,535.
         ImageLoadException error = AssertCorrupt(jpeg);
         Assert.Contains("truncated", error.Reason, StringComparison.Ordinal);
     }
