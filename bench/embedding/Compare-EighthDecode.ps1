@@ -1,13 +1,13 @@
 #Requires -Version 7.4
 <#
 .SYNOPSIS
-    The decoding at 1/8 scale of 12-megapixel JPEGs: GridTsne's DC-only decoder against libjpeg-turbo (SkiaSharp),
+    The decoding at 1/8 scale of 12-megapixel JPEGs: GridTsne's managed 1/8-scale decoder against libjpeg-turbo (SkiaSharp),
     CPU milliseconds per photo, alternating, medians.
 
 .DESCRIPTION
     Two measurements, each over -Runs rounds on the camera set (out/bench/camera-48, which
     Invoke-CameraBenchmark.ps1 makes), one thread:
-      (1) EmbeddingBench eighth: the JPEG decode alone, from bytes in memory, libjpeg-turbo at 1/8 and the DC-only
+      (1) EmbeddingBench eighth: the JPEG decode alone, from bytes in memory, libjpeg-turbo at 1/8 and the managed
           decoder alternating in one process;
       (2) EmbeddingBench decode: the embedding step's whole decode (read, decode, thumbnail, tensor) of this build
           and of -BaselineRoot (a checkout whose 1/8 decode is libjpeg-turbo, e.g. main), alternating processes.
@@ -66,7 +66,7 @@ $loadBefore = Get-LoadAverage
 
 $eighth = @(Invoke-Harness $root $harness eighth $Runs)
 $libjpeg = Get-Median ($eighth | Where-Object Mode -EQ 'eighth-libjpeg-turbo' | ForEach-Object CpuMs)
-$dcOnly = Get-Median ($eighth | Where-Object Mode -EQ 'eighth-dc-only' | ForEach-Object CpuMs)
+$managed = Get-Median ($eighth | Where-Object Mode -EQ 'eighth-managed' | ForEach-Object CpuMs)
 
 $thisStep = [Collections.Generic.List[double]]::new()
 $baselineStep = [Collections.Generic.List[double]]::new()
@@ -77,7 +77,7 @@ for ($run = 0; $run -lt $Runs; $run++) {
 
 $loadAfter = Get-LoadAverage
 "{0} JPEGs of {1:0.00} MB on average in {2}; median of {3} alternating rounds, one thread, CPU ms per photo" -f $photos.Count, $megabytes, $PhotoDirectory, $Runs
-"JPEG decode alone at 1/8: libjpeg-turbo {0:0.0}, DC-only {1:0.0} (ratio {2:0.00})" -f $libjpeg, $dcOnly, ($dcOnly / $libjpeg)
+"JPEG decode alone at 1/8: libjpeg-turbo {0:0.0}, managed {1:0.0} (ratio {2:0.00})" -f $libjpeg, $managed, ($managed / $libjpeg)
 $step = Get-Median $thisStep
 if ($baselineHarness) {
     $baseline = Get-Median $baselineStep

@@ -30,7 +30,7 @@ internal sealed class CanonicalHuffmanCode
             // As libjpeg: the codes of one length must fit, and the all-ones code is reserved.
             if (code >= 1 << length)
             {
-                throw DcOnlyJpegDecoder.Corrupt(path, "one of its Huffman tables is invalid (more codes than fit)");
+                throw EighthScaleJpegDecoder.Corrupt(path, "one of its Huffman tables is invalid (more codes than fit)");
             }
 
             code <<= 1;
@@ -80,7 +80,7 @@ internal sealed class CanonicalHuffmanCode
             }
         }
 
-        throw DcOnlyJpegDecoder.Corrupt(path, "the JPEG scan data is damaged (an invalid Huffman code)");
+        throw EighthScaleJpegDecoder.Corrupt(path, "the JPEG scan data is damaged (an invalid Huffman code)");
     }
 }
 
@@ -94,11 +94,11 @@ internal sealed class HuffmanSymbolTable
     private readonly ushort[] _lookup;
     private readonly int _shift;
 
-    /// <param name="table">A DHT entry without its class/id byte: 16 counts, then the symbols.</param>
+    /// <param name="code">The table's codes (shared with a <see cref="HuffmanSkipTable"/> built from the same table).</param>
     /// <param name="lookAheadBits">Bits of the look-up (its table has 2^bits entries).</param>
-    public HuffmanSymbolTable(string path, byte[] table, int lookAheadBits)
+    public HuffmanSymbolTable(CanonicalHuffmanCode code, int lookAheadBits)
     {
-        _code = new CanonicalHuffmanCode(path, table);
+        _code = code;
         _lookup = _code.LookAhead(lookAheadBits);
         _shift = 64 - lookAheadBits;
     }
@@ -121,7 +121,7 @@ internal sealed class HuffmanDcTable
 
     private HuffmanDcTable(HuffmanSymbolTable symbols) => _symbols = symbols;
 
-    public static HuffmanDcTable Build(string path, byte[] table) => new(new HuffmanSymbolTable(path, table, LookAheadBits));
+    public static HuffmanDcTable Build(string path, byte[] table) => new(new HuffmanSymbolTable(new CanonicalHuffmanCode(path, table), LookAheadBits));
 
     /// <summary>
     /// The DC difference whose code starts <paramref name="bits"/>, and how many bits code and value take:
@@ -141,7 +141,7 @@ internal sealed class HuffmanDcTable
 
         if (magnitude > MaxDifferenceBits)
         {
-            throw DcOnlyJpegDecoder.Corrupt(path, $"the JPEG scan data is damaged (a DC difference of {magnitude} bits, more than {MaxDifferenceBits})");
+            throw EighthScaleJpegDecoder.Corrupt(path, $"the JPEG scan data is damaged (a DC difference of {magnitude} bits, more than {MaxDifferenceBits})");
         }
 
         int difference = CanonicalHuffmanCode.Extend((int)((bits << length) >> (64 - magnitude)), magnitude);
@@ -160,7 +160,6 @@ internal sealed class HuffmanSkipTable
 {
     internal const int LookAheadBits = 12;
     internal const int Coefficients = 64;
-    private const int EndOfBlock = 0x00;
     private const int ZeroRun = 0xF0; // Sixteen zero coefficients.
 
     // Entry layout: bits taken (5 bits), positions (7 bits; + 1 when it ends the block), the same for the first symbol.
@@ -179,9 +178,8 @@ internal sealed class HuffmanSkipTable
         _steps = steps;
     }
 
-    public static HuffmanSkipTable Build(string path, byte[] table)
+    public static HuffmanSkipTable Build(CanonicalHuffmanCode code)
     {
-        var code = new CanonicalHuffmanCode(path, table);
         ushort[] single = code.LookAhead(LookAheadBits);
         var steps = new uint[1 << LookAheadBits];
         const int Mask = (1 << LookAheadBits) - 1;
@@ -206,16 +204,16 @@ internal sealed class HuffmanSkipTable
                     if (symbols == 0)
                     {
                         // The code fits but its magnitude bits do not: the reader holds enough bits to skip both.
-                        entry |= (uint)((length + magnitude) | (((symbol >> 4) + 1) << 5)) << FirstShift;
+                        entry |= (uint)((length + magnitude) | (Advance(symbol) << 5)) << FirstShift;
                     }
 
                     break;
                 }
 
                 taken += length + magnitude;
-                bool endsBlock = symbol == EndOfBlock || (magnitude == 0 && symbol != ZeroRun);
+                bool endsBlock = EndsBlockSymbol(symbol);
                 // An end-of-block counts one position, so that it is used only while the block has one left.
-                positions += endsBlock ? 1 : magnitude == 0 ? 16 : (symbol >> 4) + 1;
+                positions += endsBlock ? 1 : Advance(symbol);
                 uint fields = (uint)(taken | (positions << 5));
                 if (symbols == 0)
                 {
@@ -236,6 +234,9 @@ internal sealed class HuffmanSkipTable
     }
 
     public uint[] Steps => _steps;
+
+    /// <summary>The table's codes, for a <see cref="HuffmanSymbolTable"/> that decodes the same table's values.</summary>
+    public CanonicalHuffmanCode Code => _code;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool HasWholeSymbols(uint entry) => (entry & BitsMask) != 0;
@@ -266,8 +267,13 @@ internal sealed class HuffmanSkipTable
         // A code longer than the look-ahead.
         int decoded = _code.Decode(bits, path);
         int symbol = decoded & 0xFF;
-        int magnitude = symbol & 15;
-        int after = magnitude == 0 && symbol != ZeroRun ? Coefficients : coefficient + (magnitude == 0 ? 16 : (symbol >> 4) + 1);
-        return (after << 8) | ((decoded >> 8) + magnitude);
+        int after = EndsBlockSymbol(symbol) ? Coefficients : coefficient + Advance(symbol);
+        return (after << 8) | ((decoded >> 8) + (symbol & 15));
     }
+
+    /// <summary>Whether an AC symbol ends its block: EOB, or any other zero-size symbol but the sixteen-zero run (as libjpeg reads them).</summary>
+    private static bool EndsBlockSymbol(int symbol) => (symbol & 15) == 0 && symbol != ZeroRun;
+
+    /// <summary>Coefficient positions a symbol that does not end its block advances: its run of zeros and its value, or sixteen zeros.</summary>
+    private static int Advance(int symbol) => (symbol & 15) == 0 ? 16 : (symbol >> 4) + 1;
 }

@@ -14,7 +14,7 @@ public sealed record ImageDecodeOptions
 
     /// <summary>
     /// True (the default): JPEGs decode at the smallest DCT scale that covers the size the caller needs: at 1/8
-    /// a baseline JPEG through GridTsne's own DC-only decoder, otherwise through libjpeg-turbo (SkiaSharp),
+    /// a baseline JPEG through GridTsne's own 1/8-scale decoder, otherwise through libjpeg-turbo (SkiaSharp),
     /// falling back to ImageSharp for what libjpeg-turbo cannot start on. False:
     /// every image decodes at full size with ImageSharp, as before shrink-on-load decoding; benchmarks and the tests that
     /// compare the two paths use it.

@@ -15,21 +15,11 @@ internal static class PlaneUpsampler
     private const int WeightOne = 1 << WeightBits;
 
     /// <param name="plane">The samples, <paramref name="stride"/> per row; the first <paramref name="usedWidth"/> x <paramref name="usedHeight"/> hold the picture.</param>
-    /// <param name="horizontalFactor">Output pixels per sample across (1 to 4).</param>
+    /// <param name="horizontalFactor">Output pixels per sample across (1 to 4; not 1 both ways, which needs no upsampling).</param>
     /// <param name="verticalFactor">Output pixels per sample down (1 to 4).</param>
     /// <param name="output">size.Width x size.Height samples, row by row.</param>
     public static void Upsample(byte[] plane, int stride, int usedWidth, int usedHeight, int horizontalFactor, int verticalFactor, byte[] output, Size size)
     {
-        if (horizontalFactor == 1 && verticalFactor == 1)
-        {
-            for (int y = 0; y < size.Height; y++)
-            {
-                plane.AsSpan(Math.Min(y, usedHeight - 1) * stride, size.Width).CopyTo(output.AsSpan(y * size.Width));
-            }
-
-            return;
-        }
-
         (int[] left, int[] right, int[] rightWeight) = Taps(size.Width, horizontalFactor, usedWidth);
         (int[] top, int[] bottom, int[] bottomWeight) = Taps(size.Height, verticalFactor, usedHeight);
         for (int y = 0; y < size.Height; y++)
@@ -99,13 +89,11 @@ internal static class YCbCrConverter
         {
             int y = luma[x], cb = blue[x], cr = red[x];
             output[x] = new Rgb24(
-                ClampToByte(y + RedFromCr[cr]),
-                ClampToByte(y + ((GreenFromCb[cb] + GreenFromCr[cr]) >> ScaleBits)),
-                ClampToByte(y + BlueFromCb[cb]));
+                EighthScaleJpegDecoder.ClampToByte(y + RedFromCr[cr]),
+                EighthScaleJpegDecoder.ClampToByte(y + ((GreenFromCb[cb] + GreenFromCr[cr]) >> ScaleBits)),
+                EighthScaleJpegDecoder.ClampToByte(y + BlueFromCb[cb]));
         }
     }
 
     private static int Fixed(double value) => (int)((value * (1 << ScaleBits)) + 0.5);
-
-    private static byte ClampToByte(int value) => (byte)Math.Clamp(value, 0, 255);
 }

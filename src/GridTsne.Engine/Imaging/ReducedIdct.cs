@@ -84,8 +84,12 @@ internal static class ReducedIdct
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long Descale(long value, int bits) => (value + (1L << (bits - 1))) >> bits;
 
+    /// <summary>
+    /// The level-shifted, clamped sample. The descaled value fits an int: the int inputs times the 15-bit
+    /// constants stay below 2^50 before the final 20-bit shift.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static byte Sample(long value) => (byte)Math.Clamp(value + 128, 0, 255);
+    private static byte Sample(long value) => EighthScaleJpegDecoder.ClampToByte((int)value + 128);
 
     private static sbyte[] BuildCompactFromZigzag()
     {

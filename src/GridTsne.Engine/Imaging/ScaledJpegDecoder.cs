@@ -9,8 +9,8 @@ namespace GridTsne.Engine.Imaging;
 /// <summary>
 /// Decodes a JPEG at a reduced size: the inverse DCT then produces 1/2, 1/4 or 1/8 of the pixels directly, so
 /// a 12-megapixel photo wanted at 224 x 224 costs a fraction of a full decode and a hundredth of its memory.
-/// At 1/8 a baseline JPEG goes to <see cref="DcOnlyJpegDecoder"/>, which reads only the DC coefficients
-/// (and the few AC ones of 4:2:0 chroma's 2 x 2 inverse DCT);
+/// At 1/8 a baseline JPEG goes to <see cref="EighthScaleJpegDecoder"/>, which decodes only the DC coefficients
+/// (and the AC ones of 4:2:0 chroma's 2 x 2 inverse DCT) and skips the other AC coefficients;
 /// other scales and encodings to libjpeg-turbo (through SkiaSharp's SKCodec). ImageSharp 2.1 has no such
 /// scaling. The caller has checked the header's size and the marker structure (<see cref="JpegStructure"/>) already.
 /// </summary>
@@ -60,11 +60,11 @@ internal static class ScaledJpegDecoder
         }
 
         // At 1/8 luma needs only its DC coefficients: the managed decoder skips the rest, faster than libjpeg-turbo decodes them.
-        Size eighth = DcOnlyJpegDecoder.ScaledSize(storedSize.Width, storedSize.Height);
+        Size eighth = EighthScaleJpegDecoder.ScaledSize(storedSize.Width, storedSize.Height);
         if (eighth.Width >= minimum.Width && eighth.Height >= minimum.Height
-            && DcOnlyJpegDecoder.TryDecode(path, content, configuration, cancellationToken) is { } dcOnly)
+            && EighthScaleJpegDecoder.TryDecode(path, content, configuration, cancellationToken) is { } managed)
         {
-            return dcOnly;
+            return managed;
         }
 
         return TryDecodeWithLibjpegTurbo(path, content, minimum, configuration, cancellationToken);

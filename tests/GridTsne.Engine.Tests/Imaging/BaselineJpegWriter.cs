@@ -184,7 +184,8 @@ internal static class BaselineJpegWriter
 
     private static int Ceiling(int value, int divisor) => (value + divisor - 1) / divisor;
 
-    private static void Segment(Stream output, byte marker, byte[] payload)
+    /// <summary>Writes one marker segment: FF, the marker, the length (payload + 2, big-endian), the payload.</summary>
+    internal static void Segment(Stream output, byte marker, byte[] payload)
     {
         output.Write([0xFF, marker, (byte)((payload.Length + 2) >> 8), (byte)(payload.Length + 2)]);
         output.Write(payload);

@@ -30,34 +30,34 @@ internal static class HandMadeJpeg
         output.Write([0xFF, 0xD8]);
         if (adobeTransform is { } transform)
         {
-            Segment(output, 0xEE, [.. "Adobe"u8, 0, 100, 0, 0, 0, 0, (byte)transform]);
+            BaselineJpegWriter.Segment(output, 0xEE, [.. "Adobe"u8, 0, 100, 0, 0, 0, 0, (byte)transform]);
         }
 
-        Segment(output, 0xDB, [0x00, .. Enumerable.Repeat((byte)1, 64)]); // One quantisation table, all ones.
+        BaselineJpegWriter.Segment(output, 0xDB, [0x00, .. Enumerable.Repeat((byte)1, 64)]); // One quantisation table, all ones.
         var frame = new byte[6];
         frame[0] = 8; // Sample precision.
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(1), (ushort)height);
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(3), (ushort)width);
         frame[5] = (byte)components;
         // Components 1..n, no subsampling, quantisation table 0. SOF2: progressive.
-        Segment(output, 0xC2, [.. frame, .. Enumerable.Range(1, components).SelectMany(id => new byte[] { (byte)id, 0x11, 0 })]);
+        BaselineJpegWriter.Segment(output, 0xC2, [.. frame, .. Enumerable.Range(1, components).SelectMany(id => new byte[] { (byte)id, 0x11, 0 })]);
         // Huffman tables of one 1-bit code each: DC "difference 0", AC "end-of-band run of 2^14 + 14 bits".
-        Segment(output, 0xC4, [0x00, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00]);
-        Segment(output, 0xC4, [0x10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xE0]);
+        BaselineJpegWriter.Segment(output, 0xC4, [0x00, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00]);
+        BaselineJpegWriter.Segment(output, 0xC4, [0x10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xE0]);
 
         // Each component's scans on their own (non-interleaved, so one block is one unit).
         byte[] acData = ZeroBitsPaddedWithOnes(15 * ((blocks + BlocksPerEndOfBandRun - 1) / BlocksPerEndOfBandRun));
         for (byte component = 1; component <= components; component++)
         {
-            Segment(output, 0xDD, [(byte)(restartInterval >> 8), (byte)restartInterval]);
-            Segment(output, 0xDA, [1, component, 0x00, 0, 0, 0x00]); // DC scan: Ss = Se = 0.
+            BaselineJpegWriter.Segment(output, 0xDD, [(byte)(restartInterval >> 8), (byte)restartInterval]);
+            BaselineJpegWriter.Segment(output, 0xDA, [1, component, 0x00, 0, 0, 0x00]); // DC scan: Ss = Se = 0.
             WriteDcScan(output, blocks, restartInterval, swapRestartMarkers);
-            Segment(output, 0xDD, [0, 0]); // No restarts in the AC scans.
+            BaselineJpegWriter.Segment(output, 0xDD, [0, 0]); // No restarts in the AC scans.
 
             // Each AC scan: one zero-bit code plus 14 zero bits per run of 16,384 blocks.
             for (int scan = 0; scan < acScans; scan++)
             {
-                Segment(output, 0xDA, [1, component, 0x00, 1, 63, 0x00]);
+                BaselineJpegWriter.Segment(output, 0xDA, [1, component, 0x00, 1, 63, 0x00]);
                 output.Write(acData);
             }
         }
@@ -101,11 +101,5 @@ internal static class HandMadeJpeg
         }
 
         return bytes;
-    }
-
-    private static void Segment(Stream output, byte marker, byte[] payload)
-    {
-        output.Write([0xFF, marker, (byte)((payload.Length + 2) >> 8), (byte)(payload.Length + 2)]);
-        output.Write(payload);
     }
 }

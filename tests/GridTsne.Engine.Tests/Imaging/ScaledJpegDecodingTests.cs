@@ -63,7 +63,7 @@ public sealed class ScaledJpegDecodingTests : IDisposable
 
     [Theory]
     [InlineData(224, 300, 300, 400)] // Upright 224 x 300 needs 1/4 of the stored 1600 x 1200 (400 x 300 -> 300 x 400): libjpeg-turbo.
-    [InlineData(100, 100, 150, 200)] // 1/8 (200 x 150 -> 150 x 200): the DC-only decoder.
+    [InlineData(100, 100, 150, 200)] // 1/8 (200 x 150 -> 150 x 200): the managed 1/8-scale decoder.
     public void Exif_orientation_is_applied_after_scaling_and_the_upright_size_is_reported(int minimumWidth, int minimumHeight, int width, int height)
     {
         using Image<Rgb24> upright = TestPhotos.Quadrants(1200, 1600);

@@ -20,12 +20,12 @@ namespace GridTsne.Engine.Imaging;
 /// Anything else (progressive, arithmetic coding, 12-bit, CMYK/YCCK/RGB, non-interleaved colour scans)
 /// is left to libjpeg-turbo: <see cref="TryDecode"/> returns null for it.
 /// </summary>
-internal static class DcOnlyJpegDecoder
+internal static class EighthScaleJpegDecoder
 {
     private const int BlockSize = 8;
     private const int MaxComponents = 3;
     private const int AcValueLookAheadBits = 10; // For the AC values of 4:2:0 chroma: 2 KB tables, most codes in one look-up.
-    private const int PaddingBytes = 16; // Zeros after the scan data, so that the bit reader reads 8 bytes at a time.
+    private const int PaddingBytes = 16; // Zeros after the scan data: ScanBits.Fill reads 8 bytes at any position up to its end, so at least 8.
 
     /// <summary>The 1/8-scale size libjpeg gives a <paramref name="width"/> x <paramref name="height"/> JPEG.</summary>
     public static Size ScaledSize(int width, int height) => new((width + BlockSize - 1) / BlockSize, (height + BlockSize - 1) / BlockSize);
@@ -47,7 +47,7 @@ internal static class DcOnlyJpegDecoder
         return new ScanDecoder(path, header).Decode(content, configuration, cancellationToken);
     }
 
-    /// <summary>One frame component (Y, Cb or Cr) and where its 1/8-scale samples go.</summary>
+    /// <summary>One frame component (Y, Cb or Cr): its sampling factors and tables.</summary>
     private sealed class Component
     {
         public int Id;
@@ -71,6 +71,9 @@ internal static class DcOnlyJpegDecoder
         public int Width;
         public int Height;
         public int ComponentCount;
+        /// <summary>The largest sampling factors across and down: an MCU is 8 times these in pixels.</summary>
+        public int MaxHorizontal;
+        public int MaxVertical;
         public int RestartInterval;
         public int ScanStart;
         private int? _adobeTransform;
@@ -187,6 +190,19 @@ internal static class DcOnlyJpegDecoder
                 Components[index] = component;
             }
 
+            if (ComponentCount == 1)
+            {
+                // A single-component scan is not interleaved: one block is one unit, whatever the sampling factors.
+                Components[0].Horizontal = Components[0].Vertical = 1;
+            }
+
+            MaxHorizontal = MaxVertical = 1;
+            for (int index = 0; index < ComponentCount; index++)
+            {
+                MaxHorizontal = Math.Max(MaxHorizontal, Components[index].Horizontal);
+                MaxVertical = Math.Max(MaxVertical, Components[index].Vertical);
+            }
+
             return true;
         }
 
@@ -234,16 +250,9 @@ internal static class DcOnlyJpegDecoder
                 }
             }
 
-            int maxHorizontal = 1, maxVertical = 1;
             for (int index = 0; index < ComponentCount; index++)
             {
-                maxHorizontal = Math.Max(maxHorizontal, Components[index].Horizontal);
-                maxVertical = Math.Max(maxVertical, Components[index].Vertical);
-            }
-
-            for (int index = 0; index < ComponentCount; index++)
-            {
-                if (maxHorizontal % Components[index].Horizontal != 0 || maxVertical % Components[index].Vertical != 0)
+                if (MaxHorizontal % Components[index].Horizontal != 0 || MaxVertical % Components[index].Vertical != 0)
                 {
                     return false; // Fractional upsampling (such as 3:2) is libjpeg-turbo's.
                 }
@@ -335,9 +344,6 @@ internal static class DcOnlyJpegDecoder
     {
         private readonly string _path;
         private readonly JpegHeader _header;
-        private readonly int _componentCount;
-        private readonly int _maxHorizontal;
-        private readonly int _maxVertical;
         private readonly int _mcusAcross;
         private readonly int _mcusDown;
         private readonly int _blocksPerMcu;
@@ -348,43 +354,27 @@ internal static class DcOnlyJpegDecoder
         {
             _path = path;
             _header = header;
-            _componentCount = header.ComponentCount;
-            if (_componentCount == 1)
-            {
-                // A single-component scan is not interleaved: one block is one unit, whatever the sampling factors.
-                _maxHorizontal = _maxVertical = 1;
-                header.Components[0].Horizontal = header.Components[0].Vertical = 1;
-            }
-            else
-            {
-                for (int index = 0; index < _componentCount; index++)
-                {
-                    _maxHorizontal = Math.Max(_maxHorizontal, header.Components[index].Horizontal);
-                    _maxVertical = Math.Max(_maxVertical, header.Components[index].Vertical);
-                }
-            }
-
-            for (int index = 0; index < _componentCount; index++)
+            for (int index = 0; index < _header.ComponentCount; index++)
             {
                 _blocksPerMcu += header.Components[index].Horizontal * header.Components[index].Vertical;
             }
 
-            _mcusAcross = (header.Width + (BlockSize * _maxHorizontal) - 1) / (BlockSize * _maxHorizontal);
-            _mcusDown = (header.Height + (BlockSize * _maxVertical) - 1) / (BlockSize * _maxVertical);
+            _mcusAcross = (header.Width + (BlockSize * header.MaxHorizontal) - 1) / (BlockSize * header.MaxHorizontal);
+            _mcusDown = (header.Height + (BlockSize * header.MaxVertical) - 1) / (BlockSize * header.MaxVertical);
 
             // Components usually share tables (Cb and Cr do): each table is built once.
             var dcTables = new HuffmanDcTable?[4];
             var acTables = new HuffmanSkipTable?[4];
             var valueTables = new HuffmanSymbolTable?[4];
             var slots = new List<BlockSlot>(_blocksPerMcu);
-            for (int index = 0; index < _componentCount; index++)
+            for (int index = 0; index < _header.ComponentCount; index++)
             {
                 Component component = header.Components[index];
                 HuffmanDcTable dc = dcTables[component.DcTable] ??= HuffmanDcTable.Build(path, header.DcTableData[component.DcTable]!);
-                HuffmanSkipTable ac = acTables[component.AcTable] ??= HuffmanSkipTable.Build(path, header.AcTableData[component.AcTable]!);
+                HuffmanSkipTable ac = acTables[component.AcTable] ??= HuffmanSkipTable.Build(new CanonicalHuffmanCode(path, header.AcTableData[component.AcTable]!));
                 int[] quantization = header.Quantization[component.QuantizationTable]!;
                 int scale = SamplesPerBlock(index);
-                HuffmanSymbolTable? values = scale == 1 ? null : valueTables[component.AcTable] ??= new HuffmanSymbolTable(path, header.AcTableData[component.AcTable]!, AcValueLookAheadBits);
+                HuffmanSymbolTable? values = scale == 1 ? null : valueTables[component.AcTable] ??= new HuffmanSymbolTable(ac.Code, AcValueLookAheadBits);
                 int[]? compactQuantization = scale == 1 ? null : ReducedIdct.CompactQuantization(quantization);
                 int planeWidth = PlaneWidth(index);
                 for (int blockY = 0; blockY < component.Vertical; blockY++)
@@ -409,7 +399,7 @@ internal static class DcOnlyJpegDecoder
         /// upsampling; 1 (the DC) otherwise, since libjpeg-turbo's scaled DCT size must divide both sampling ratios.
         /// </summary>
         private int SamplesPerBlock(int component) =>
-            _componentCount > 1 && _header.Components[component].Horizontal * 2 == _maxHorizontal && _header.Components[component].Vertical * 2 == _maxVertical
+            _header.ComponentCount > 1 && _header.Components[component].Horizontal * 2 == _header.MaxHorizontal && _header.Components[component].Vertical * 2 == _header.MaxVertical
                 ? 2 : 1;
 
         /// <summary>
@@ -437,17 +427,14 @@ internal static class DcOnlyJpegDecoder
 
             byte[] scan = ArrayPool<byte>.Shared.Rent(content.Length - _header.ScanStart + PaddingBytes);
             int[] intervalStarts = ArrayPool<int>.Shared.Rent(intervals + 1);
-            var planes = new byte[_componentCount][];
-            var planeWidths = new int[_componentCount];
+            var planes = new byte[_header.ComponentCount][];
             try
             {
                 int scanLength = Unstuff(content[_header.ScanStart..], scan, intervalStarts, intervals);
                 scan.AsSpan(scanLength, PaddingBytes).Clear();
-                for (int index = 0; index < _componentCount; index++)
+                for (int index = 0; index < _header.ComponentCount; index++)
                 {
-                    Component component = _header.Components[index];
-                    planeWidths[index] = PlaneWidth(index);
-                    planes[index] = ArrayPool<byte>.Shared.Rent(planeWidths[index] * _mcusDown * component.Vertical * SamplesPerBlock(index));
+                    planes[index] = ArrayPool<byte>.Shared.Rent(PlaneWidth(index) * _mcusDown * _header.Components[index].Vertical * SamplesPerBlock(index));
                 }
 
                 for (int interval = 0; interval < intervals; interval++)
@@ -458,7 +445,7 @@ internal static class DcOnlyJpegDecoder
                     DecodeInterval(scan, intervalStarts[interval], end, scanLength, firstMcu, mcus, planes, cancellationToken);
                 }
 
-                return ToRgb(planes, planeWidths, configuration);
+                return ToRgb(planes, configuration);
             }
             finally
             {
@@ -699,26 +686,38 @@ internal static class DcOnlyJpegDecoder
 
         /// <summary>libjpeg's 1 x 1 inverse DCT: the dequantized DC / 8, rounded, plus the level shift.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static byte DcSample(int predictor, int quantization) => (byte)Math.Clamp(((((short)predictor * quantization) + 4) >> 3) + 128, 0, 255);
+        private static byte DcSample(int predictor, int quantization) => ClampToByte(((((short)predictor * quantization) + 4) >> 3) + 128);
 
-        /// <summary>The planes as one RGB image on the luma grid: chroma not yet on it upsampled linearly, then JFIF YCbCr to RGB.</summary>
-        private Image<Rgb24> ToRgb(byte[][] planes, int[] planeWidths, Configuration configuration)
+        /// <summary>
+        /// The planes as one RGB image on the luma grid, then JFIF YCbCr to RGB. Planes already on it (luma, 4:4:4
+        /// chroma, 4:2:0 chroma after its 2 x 2 transform) are read in place; other chroma is upsampled linearly first.
+        /// </summary>
+        private Image<Rgb24> ToRgb(byte[][] planes, Configuration configuration)
         {
             Size size = ScaledSize(_header.Width, _header.Height);
             var image = new Image<Rgb24>(configuration, size.Width, size.Height);
-            byte[][] upsampled = new byte[_componentCount][];
+            var rows = new OutputRows[_header.ComponentCount];
+            byte[]?[] upsampled = new byte[_header.ComponentCount][];
             try
             {
-                for (int index = 0; index < _componentCount; index++)
+                for (int index = 0; index < _header.ComponentCount; index++)
                 {
                     Component component = _header.Components[index];
-                    upsampled[index] = ArrayPool<byte>.Shared.Rent(size.Width * size.Height);
                     // The samples that carry picture: ceil(component width / 8), the rest is MCU padding.
                     int scale = SamplesPerBlock(index);
-                    int usedWidth = (((((_header.Width * component.Horizontal) + _maxHorizontal - 1) / _maxHorizontal) * scale) + BlockSize - 1) / BlockSize;
-                    int usedHeight = (((((_header.Height * component.Vertical) + _maxVertical - 1) / _maxVertical) * scale) + BlockSize - 1) / BlockSize;
-                    PlaneUpsampler.Upsample(planes[index], planeWidths[index], usedWidth, usedHeight,
-                        _maxHorizontal / (component.Horizontal * scale), _maxVertical / (component.Vertical * scale), upsampled[index], size);
+                    int usedWidth = (((((_header.Width * component.Horizontal) + _header.MaxHorizontal - 1) / _header.MaxHorizontal) * scale) + BlockSize - 1) / BlockSize;
+                    int usedHeight = (((((_header.Height * component.Vertical) + _header.MaxVertical - 1) / _header.MaxVertical) * scale) + BlockSize - 1) / BlockSize;
+                    int horizontalFactor = _header.MaxHorizontal / (component.Horizontal * scale);
+                    int verticalFactor = _header.MaxVertical / (component.Vertical * scale);
+                    if (horizontalFactor == 1 && verticalFactor == 1)
+                    {
+                        rows[index] = new OutputRows(planes[index], PlaneWidth(index), usedHeight);
+                        continue;
+                    }
+
+                    byte[] output = upsampled[index] = ArrayPool<byte>.Shared.Rent(size.Width * size.Height);
+                    PlaneUpsampler.Upsample(planes[index], PlaneWidth(index), usedWidth, usedHeight, horizontalFactor, verticalFactor, output, size);
+                    rows[index] = new OutputRows(output, size.Width, size.Height);
                 }
 
                 image.ProcessPixelRows(accessor =>
@@ -726,8 +725,8 @@ internal static class DcOnlyJpegDecoder
                     for (int y = 0; y < size.Height; y++)
                     {
                         Span<Rgb24> row = accessor.GetRowSpan(y);
-                        ReadOnlySpan<byte> luma = upsampled[0].AsSpan(y * size.Width, size.Width);
-                        if (_componentCount == 1)
+                        ReadOnlySpan<byte> luma = rows[0].Row(y, size.Width);
+                        if (_header.ComponentCount == 1)
                         {
                             for (int x = 0; x < row.Length; x++)
                             {
@@ -736,7 +735,7 @@ internal static class DcOnlyJpegDecoder
                         }
                         else
                         {
-                            YCbCrConverter.ToRgb(luma, upsampled[1].AsSpan(y * size.Width, size.Width), upsampled[2].AsSpan(y * size.Width, size.Width), row);
+                            YCbCrConverter.ToRgb(luma, rows[1].Row(y, size.Width), rows[2].Row(y, size.Width), row);
                         }
                     }
                 });
@@ -758,7 +757,20 @@ internal static class DcOnlyJpegDecoder
                 }
             }
         }
+
+        /// <summary>
+        /// A component's samples on the output grid, <paramref name="Stride"/> per row; rows past <paramref name="Rows"/>
+        /// (MCU padding below the picture) repeat the last one.
+        /// </summary>
+        private readonly record struct OutputRows(byte[] Samples, int Stride, int Rows)
+        {
+            public ReadOnlySpan<byte> Row(int y, int width) => Samples.AsSpan(Math.Min(y, Rows - 1) * Stride, width);
+        }
     }
+
+    /// <summary>A computed sample limited to 0..255, as libjpeg's range limit does.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static byte ClampToByte(int value) => (byte)Math.Clamp(value, 0, 255);
 
     internal static ImageLoadException Corrupt(string path, string reason) =>
         new(path, ImageLoadFailure.Corrupt, reason.StartsWith("the JPEG", StringComparison.Ordinal) ? reason + "." : "the JPEG is damaged: " + reason + ".");
@@ -772,8 +784,8 @@ internal static class ScanBits
 {
     /// <summary>
     /// <paramref name="bits"/> (holding <paramref name="count"/>) topped up from <paramref name="position"/> with
-    /// whole bytes (zeros once past <paramref name="length"/>, which must be followed by 8 bytes of padding); the caller then moves on by (63 - count) / 8 bytes and sets count |= 56, at least 56 bits
-    /// (F. Giesen's branch-free refill). Done before every look-up: a test of the count would be a branch the
+    /// whole bytes (zeros once past <paramref name="length"/>, which must be followed by at least 8 bytes of padding);
+    /// the caller then moves on by (63 - count) / 8 bytes and sets count |= 56, at least 56 bits (F. Giesen's branch-free refill). Done before every look-up: a test of the count would be a branch the
     /// processor mispredicts often.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -12,7 +12,7 @@ namespace GridTsne.Engine.Tests.Imaging;
 /// and so is 4:2:0 chroma (libjpeg-turbo's 2 x 2 reduced inverse DCT), so greyscale, 4:4:4 and 4:2:0 agree
 /// to a level; 4:2:2, 4:4:0 and 4:1:1 chroma differs a little, as the two decoders upsample its DC differently.
 /// </summary>
-public sealed class DcOnlyJpegDecoderTests : IDisposable
+public sealed class EighthScaleJpegDecoderTests : IDisposable
 {
     private readonly TestPhotos _photos = new();
 
@@ -107,7 +107,7 @@ public sealed class DcOnlyJpegDecoderTests : IDisposable
     {
         byte[] progressive = HandMadeJpeg.Progressive(1024, 768, acScans: 1, restartInterval: 64, components: 3);
 
-        Assert.Null(DcOnlyJpegDecoder.TryDecode("progressive.jpg", progressive, Configuration.Default, CancellationToken.None));
+        Assert.Null(EighthScaleJpegDecoder.TryDecode("progressive.jpg", progressive, Configuration.Default, CancellationToken.None));
         string path = _photos.Bytes("progressive.jpg", progressive);
         using Image<Rgb24> decoded = SafeImageLoader.Load(path, new Size(100, 90), null, out _);
         Assert.Equal((128, 96), (decoded.Width, decoded.Height));
@@ -208,8 +208,8 @@ public sealed class DcOnlyJpegDecoderTests : IDisposable
     public void A_huge_frame_with_little_scan_data_is_refused_before_its_planes_are_allocated()
     {
         byte[] jpeg = BaselineJpegWriter.Write(64, 64, [(1, 1), (1, 1), (1, 1)]);
-        int frame = Array.IndexOf(jpeg, (byte)0xC0);
-        jpeg[frame + 4] = jpeg[frame + 5] = jpeg[frame + 6] = jpeg[frame + 7] = 0xFF; // 65,535 x 65,535.
+        int frame = SegmentStart(jpeg, 0xC0);
+        jpeg[frame + 5] = jpeg[frame + 6] = jpeg[frame + 7] = jpeg[frame + 8] = 0xFF; // Height and width: 65,535 x 65,535.
         ImageLoadException error = AssertCorrupt(jpeg);
         Assert.Contains("truncated", error.Reason, StringComparison.Ordinal);
     }
@@ -234,7 +234,7 @@ public sealed class DcOnlyJpegDecoderTests : IDisposable
 
             try
             {
-                using Image<Rgb24>? image = DcOnlyJpegDecoder.TryDecode("damaged.jpg", damaged, Configuration.Default, CancellationToken.None);
+                using Image<Rgb24>? image = EighthScaleJpegDecoder.TryDecode("damaged.jpg", damaged, Configuration.Default, CancellationToken.None);
                 if (image is null)
                 {
                     declined++;
@@ -258,7 +258,7 @@ public sealed class DcOnlyJpegDecoderTests : IDisposable
 
     private static ImageLoadException AssertCorrupt(byte[] jpeg)
     {
-        var error = Assert.Throws<ImageLoadException>(() => DcOnlyJpegDecoder.TryDecode("bad.jpg", jpeg, Configuration.Default, CancellationToken.None));
+        var error = Assert.Throws<ImageLoadException>(() => EighthScaleJpegDecoder.TryDecode("bad.jpg", jpeg, Configuration.Default, CancellationToken.None));
         Assert.Equal(ImageLoadFailure.Corrupt, error.Failure);
         Assert.Equal("bad.jpg", error.Path);
         return error;
@@ -283,7 +283,7 @@ public sealed class DcOnlyJpegDecoderTests : IDisposable
     }
 
     private static Image<Rgb24> DecodeManaged(byte[] jpeg) =>
-        DcOnlyJpegDecoder.TryDecode("test.jpg", jpeg, Configuration.Default, CancellationToken.None)
+        EighthScaleJpegDecoder.TryDecode("test.jpg", jpeg, Configuration.Default, CancellationToken.None)
             ?? throw new InvalidOperationException("The managed decoder declined a baseline JPEG.");
 
     private static Image<Rgb24> DecodeWithLibjpegTurbo(byte[] jpeg) =>
