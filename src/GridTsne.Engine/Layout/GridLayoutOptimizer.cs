@@ -156,10 +156,15 @@ public static class GridLayoutOptimizer
             var swapped = (int[])cells.Clone();
             var rankRefiner = new DpqRefiner(vectors, count, dimensions, shape.Rows, shape.Columns, ItemsByCell(swapped, shape.CellCount), swapped, map, parallel);
             rankRefiner.Refine(DpqRefiner.Passes, pass => Report("Swapping neighbors by their DPQ16 ranks", RankPassUnits));
-            double swappedScore = Score(swapped);
-            if (swappedScore > after)
+
+            // Without a move the layout is the candidate itself, already scored: skip the exact N² · d pass.
+            if (rankRefiner.Moves > 0)
             {
-                (cells, after, moves, rankSwapsKept) = (swapped, swappedScore, moves + rankRefiner.Moves, true);
+                double swappedScore = Score(swapped);
+                if (swappedScore > after)
+                {
+                    (cells, after, moves, rankSwapsKept) = (swapped, swappedScore, moves + rankRefiner.Moves, true);
+                }
             }
         }
 
