@@ -202,11 +202,7 @@ internal sealed class DpqRefiner
             {
                 if (j != i)
                 {
-                    long dr = (_cellOfItem[j] / _columns) - row, dc = (_cellOfItem[j] % _columns) - column;
-
-                    // A non-negative float's bits order like the float: the squared grid distance sorts first,
-                    // ties by feature distance, as DPQ orders them.
-                    _keys[n++] = ((ulong)((dr * dr) + (dc * dc)) << 32) | BitConverter.SingleToUInt32Bits(own[j]);
+                    _keys[n++] = GridLayoutQuality.GridKey((_cellOfItem[j] / _columns) - row, (_cellOfItem[j] % _columns) - column, own[j]);
                 }
             }
 
@@ -224,7 +220,7 @@ internal sealed class DpqRefiner
         double tail = 0;
         for (int k = others; k >= 1; k--)
         {
-            double g = mean > 0 ? Math.Max(0, (mean - _prefixSums[k - 1]) / mean) : 0;
+            double g = mean > 0 ? GridLayoutQuality.Gain(_prefixSums[k - 1], mean) : 0;
             tail += Math.Pow(g, GridLayoutQuality.DpqExponent - 1) / k;
             if (k <= Ranks)
             {
