@@ -121,8 +121,10 @@ public static class GridLayoutOptimizer
 
         double before = Score(input);
 
-        // One map serves both candidates in turn (the swap search's context means, then FLAS's smoothed map):
-        // at 100,000 × 512 it is 400 MB. Empty cells start it with the mean of all vectors.
+        // One map serves every stage in turn (the swap searches' context means, FLAS's smoothed map, the DPQ16
+        // stage's context means): at 100,000 × 512 it is 400 MB. Only the first stage sees empty cells hold the
+        // mean of all vectors: each smoothing starts an empty cell from its previous value (with a small weight),
+        // so later stages inherit what the earlier ones left there.
         var map = new SmoothedMap(shape.Rows, shape.Columns, dimensions, Pca.ColumnMeans(vectors.Span, count, dimensions, cancellation));
         var refinedItemAt = (int[])inputItemAt.Clone();
         var refined = (int[])input.Clone();
