@@ -93,11 +93,13 @@ internal sealed class DpqRefiner
     private readonly float[] _ringDistances = new float[Ranks];
     private int _stampValue;
 
-    /// <param name="vectors">Row-major feature vectors, <paramref name="count"/> × <paramref name="dimensions"/>.</param>
+    /// <param name="vectors">Row-major feature vectors, one per item of <paramref name="cellOfItem"/>, each <paramref name="dimensions"/> long.</param>
     /// <param name="itemAt">Each cell's item, −1 when empty; changed in place with <paramref name="cellOfItem"/>.</param>
+    /// <param name="cellOfItem">Each item's cell; its length is the item count.</param>
     /// <param name="context">The map the context means are kept in (rows × columns × dimensions); it is overwritten.</param>
-    public DpqRefiner(ReadOnlyMemory<float> vectors, int count, int dimensions, int rows, int columns, int[] itemAt, int[] cellOfItem, SmoothedMap context, FixedParallel parallel)
+    public DpqRefiner(ReadOnlyMemory<float> vectors, int dimensions, int rows, int columns, int[] itemAt, int[] cellOfItem, SmoothedMap context, FixedParallel parallel)
     {
+        int count = cellOfItem.Length;
         _vectors = vectors;
         _count = count;
         _dimensions = dimensions;

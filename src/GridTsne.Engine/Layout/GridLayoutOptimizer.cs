@@ -156,7 +156,7 @@ public static class GridLayoutOptimizer
         if (rankSwaps)
         {
             var swapped = (int[])cells.Clone();
-            var rankRefiner = new DpqRefiner(vectors, count, dimensions, shape.Rows, shape.Columns, ItemsByCell(swapped, shape.CellCount), swapped, map, parallel);
+            var rankRefiner = new DpqRefiner(vectors, dimensions, shape.Rows, shape.Columns, ItemsByCell(swapped, shape.CellCount), swapped, map, parallel);
             rankRefiner.Refine(DpqRefiner.Passes, pass => Report("Swapping neighbors by their DPQ16 ranks", RankPassUnits));
 
             // Without a move the layout is the candidate itself, already scored: skip the exact N² · d pass.
