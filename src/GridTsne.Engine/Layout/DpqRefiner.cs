@@ -79,8 +79,11 @@ internal sealed class DpqRefiner
     /// <summary>W_r of this pass (index r − 1).</summary>
     private readonly double[] _rankWeight = new double[Ranks];
 
-    // The rank weights' scratch, allocated once: sort keys (squared grid distance, then the distance's bits),
-    // the radix sort's buffers, and the sums over items of the average distance to the first k in grid order.
+    // The rank weights' scratch, allocated once: every item's row and column (filled once per pass, not N² times),
+    // sort keys (squared grid distance, then the distance's bits), the radix sort's buffers, and the sums over
+    // items of the average distance to the first k in grid order.
+    private readonly int[] _rowOfItem;
+    private readonly int[] _columnOfItem;
     private readonly ulong[] _keys;
     private readonly ulong[] _keyScratch;
     private readonly int[] _radixCounts = new int[RadixSort.CountsLength];
@@ -110,6 +113,8 @@ internal sealed class DpqRefiner
         _context = context;
         _parallel = parallel;
         _stamp = new int[itemAt.Length];
+        _rowOfItem = new int[count];
+        _columnOfItem = new int[count];
         _keys = new ulong[count - 1];
         _keyScratch = new ulong[count - 1];
         _prefixSums = new double[count - 1];
@@ -192,19 +197,24 @@ internal sealed class DpqRefiner
     private void UpdateRankWeights()
     {
         int others = _count - 1;
+        for (int i = 0; i < _count; i++)
+        {
+            _rowOfItem[i] = _cellOfItem[i] / _columns;
+            _columnOfItem[i] = _cellOfItem[i] % _columns;
+        }
+
         Array.Clear(_prefixSums);
         for (int i = 0; i < _count; i++)
         {
             _parallel.Token.ThrowIfCancellationRequested();
-            int cell = _cellOfItem[i];
-            int row = cell / _columns, column = cell % _columns;
+            int row = _rowOfItem[i], column = _columnOfItem[i];
             ReadOnlySpan<float> own = _distance.AsSpan(i * _count, _count);
             int n = 0;
             for (int j = 0; j < _count; j++)
             {
                 if (j != i)
                 {
-                    _keys[n++] = GridLayoutQuality.GridKey((_cellOfItem[j] / _columns) - row, (_cellOfItem[j] % _columns) - column, own[j]);
+                    _keys[n++] = GridLayoutQuality.GridKey(_rowOfItem[j] - row, _columnOfItem[j] - column, own[j]);
                 }
             }
 
