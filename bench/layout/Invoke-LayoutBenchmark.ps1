@@ -134,9 +134,12 @@ if ('Quality' -in $Part) {
             [pscustomobject]@{ Data = $data; Before = [double]$r.dpq16_before; After = [double]$r.dpq16_after; Kept = $r.chosen; AgreementBefore = [double]$r.agreement_before; AgreementAfter = [double]$r.agreement_after; Seconds = [double]$r.optimize_s; Load = $r.load }
         }
 
-        $seeded = @($photoRows)[1..$Seeds.Count]
+        $seeded = @($photoRows | Select-Object -Skip 1)
+        $quality += @($photoRows)
+        if ($seeded.Count -eq 0) { continue } # -Seeds @(): the defaults' layout alone, no means or pairs
+
         $seedText = if ($Seeds.Count -gt 2 -and $Seeds[-1] - $Seeds[0] -eq $Seeds.Count - 1) { "$($Seeds[0])-$($Seeds[-1])" } else { $Seeds -join ', ' }
-        $quality += @($photoRows) + [pscustomobject]@{
+        $quality += [pscustomobject]@{
             Data = "$($case.Name), mean of seeds $seedText"; Kept = ''; Seconds = $null; Load = ''
             Before = ($seeded.Before | Measure-Object -Average).Average; After = ($seeded.After | Measure-Object -Average).Average
             AgreementBefore = ($seeded.AgreementBefore | Measure-Object -Average).Average; AgreementAfter = ($seeded.AgreementAfter | Measure-Object -Average).Average

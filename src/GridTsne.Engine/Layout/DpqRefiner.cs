@@ -79,8 +79,11 @@ internal sealed class DpqRefiner
     /// <summary>W_r of this pass (index r − 1).</summary>
     private readonly double[] _rankWeight = new double[Ranks];
 
-    // The rank weights' scratch, allocated once: sort keys (squared grid distance, then the distance's bits),
-    // the radix sort's buffers, and the sums over items of the average distance to the first k in grid order.
+    // The rank weights' scratch, allocated once: every item's row and column (filled once per pass, not N² times),
+    // sort keys (squared grid distance, then the distance's bits), the radix sort's buffers, and the sums over
+    // items of the average distance to the first k in grid order.
+    private readonly int[] _rowOfItem;
+    private readonly int[] _columnOfItem;
     private readonly ulong[] _keys;
     private readonly ulong[] _keyScratch;
     private readonly int[] _radixCounts = new int[RadixSort.CountsLength];
@@ -93,11 +96,13 @@ internal sealed class DpqRefiner
     private readonly float[] _ringDistances = new float[Ranks];
     private int _stampValue;
 
-    /// <param name="vectors">Row-major feature vectors, <paramref name="count"/> × <paramref name="dimensions"/>.</param>
+    /// <param name="vectors">Row-major feature vectors, one per item of <paramref name="cellOfItem"/>, each <paramref name="dimensions"/> long.</param>
     /// <param name="itemAt">Each cell's item, −1 when empty; changed in place with <paramref name="cellOfItem"/>.</param>
+    /// <param name="cellOfItem">Each item's cell; its length is the item count.</param>
     /// <param name="context">The map the context means are kept in (rows × columns × dimensions); it is overwritten.</param>
-    public DpqRefiner(ReadOnlyMemory<float> vectors, int count, int dimensions, int rows, int columns, int[] itemAt, int[] cellOfItem, SmoothedMap context, FixedParallel parallel)
+    public DpqRefiner(ReadOnlyMemory<float> vectors, int dimensions, int rows, int columns, int[] itemAt, int[] cellOfItem, SmoothedMap context, FixedParallel parallel)
     {
+        int count = cellOfItem.Length;
         _vectors = vectors;
         _count = count;
         _dimensions = dimensions;
@@ -108,6 +113,8 @@ internal sealed class DpqRefiner
         _context = context;
         _parallel = parallel;
         _stamp = new int[itemAt.Length];
+        _rowOfItem = new int[count];
+        _columnOfItem = new int[count];
         _keys = new ulong[count - 1];
         _keyScratch = new ulong[count - 1];
         _prefixSums = new double[count - 1];
@@ -190,23 +197,24 @@ internal sealed class DpqRefiner
     private void UpdateRankWeights()
     {
         int others = _count - 1;
+        for (int i = 0; i < _count; i++)
+        {
+            _rowOfItem[i] = _cellOfItem[i] / _columns;
+            _columnOfItem[i] = _cellOfItem[i] % _columns;
+        }
+
         Array.Clear(_prefixSums);
         for (int i = 0; i < _count; i++)
         {
             _parallel.Token.ThrowIfCancellationRequested();
-            int cell = _cellOfItem[i];
-            int row = cell / _columns, column = cell % _columns;
+            int row = _rowOfItem[i], column = _columnOfItem[i];
             ReadOnlySpan<float> own = _distance.AsSpan(i * _count, _count);
             int n = 0;
             for (int j = 0; j < _count; j++)
             {
                 if (j != i)
                 {
-                    long dr = (_cellOfItem[j] / _columns) - row, dc = (_cellOfItem[j] % _columns) - column;
-
-                    // A non-negative float's bits order like the float: the squared grid distance sorts first,
-                    // ties by feature distance, as DPQ orders them.
-                    _keys[n++] = ((ulong)((dr * dr) + (dc * dc)) << 32) | BitConverter.SingleToUInt32Bits(own[j]);
+                    _keys[n++] = GridLayoutQuality.GridKey(_rowOfItem[j] - row, _columnOfItem[j] - column, own[j]);
                 }
             }
 
@@ -224,7 +232,7 @@ internal sealed class DpqRefiner
         double tail = 0;
         for (int k = others; k >= 1; k--)
         {
-            double g = mean > 0 ? Math.Max(0, (mean - _prefixSums[k - 1]) / mean) : 0;
+            double g = mean > 0 ? GridLayoutQuality.Gain(_prefixSums[k - 1], mean) : 0;
             tail += Math.Pow(g, GridLayoutQuality.DpqExponent - 1) / k;
             if (k <= Ranks)
             {

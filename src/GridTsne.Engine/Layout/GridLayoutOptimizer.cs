@@ -121,8 +121,10 @@ public static class GridLayoutOptimizer
 
         double before = Score(input);
 
-        // One map serves both candidates in turn (the swap search's context means, then FLAS's smoothed map):
-        // at 100,000 × 512 it is 400 MB. Empty cells start it with the mean of all vectors.
+        // One map serves every stage in turn (the swap searches' context means, FLAS's smoothed map, the DPQ16
+        // stage's context means): at 100,000 × 512 it is 400 MB. Only the first stage sees empty cells hold the
+        // mean of all vectors: each smoothing starts an empty cell from its previous value (with a small weight),
+        // so later stages inherit what the earlier ones left there.
         var map = new SmoothedMap(shape.Rows, shape.Columns, dimensions, Pca.ColumnMeans(vectors.Span, count, dimensions, cancellation));
         var refinedItemAt = (int[])inputItemAt.Clone();
         var refined = (int[])input.Clone();
@@ -154,12 +156,17 @@ public static class GridLayoutOptimizer
         if (rankSwaps)
         {
             var swapped = (int[])cells.Clone();
-            var rankRefiner = new DpqRefiner(vectors, count, dimensions, shape.Rows, shape.Columns, ItemsByCell(swapped, shape.CellCount), swapped, map, parallel);
+            var rankRefiner = new DpqRefiner(vectors, dimensions, shape.Rows, shape.Columns, ItemsByCell(swapped, shape.CellCount), swapped, map, parallel);
             rankRefiner.Refine(DpqRefiner.Passes, pass => Report("Swapping neighbors by their DPQ16 ranks", RankPassUnits));
-            double swappedScore = Score(swapped);
-            if (swappedScore > after)
+
+            // Without a move the layout is the candidate itself, already scored: skip the exact N² · d pass.
+            if (rankRefiner.Moves > 0)
             {
-                (cells, after, moves, rankSwapsKept) = (swapped, swappedScore, moves + rankRefiner.Moves, true);
+                double swappedScore = Score(swapped);
+                if (swappedScore > after)
+                {
+                    (cells, after, moves, rankSwapsKept) = (swapped, swappedScore, moves + rankRefiner.Moves, true);
+                }
             }
         }
 

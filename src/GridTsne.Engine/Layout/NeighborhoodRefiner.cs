@@ -114,7 +114,7 @@ internal sealed class NeighborhoodRefiner
 
     /// <summary>Rebuilds the context map from the current layout (before every pass).</summary>
     private void RebuildContext() =>
-        _context.Smooth(_vectors.Span, _itemAt, Math.Min(ContextRadius, _columns / 2), Math.Min(ContextRadius, _rows / 2), _parallel);
+        _context.Smooth(_vectors.Span, _itemAt, ContextRadius, ContextRadius, _parallel);
 
     /// <summary>Runs passes until one improves nothing or <paramref name="maxPasses"/> ran; returns the passes run.</summary>
     public int Refine(int maxPasses, Action<int>? passDone = null)

@@ -45,7 +45,10 @@ internal sealed class SmoothedMap
     /// <summary>The smoothed vector of <paramref name="cell"/>.</summary>
     public ReadOnlySpan<float> this[int cell] => _values.AsSpan(cell * _dimensions, _dimensions);
 
-    /// <summary>Rebuilds the map from the current layout with a box of the given radii.</summary>
+    /// <summary>
+    /// Rebuilds the map from the current layout with a box of the given radii, each clamped to between 1 and half
+    /// its side (a side of one cell is not filtered).
+    /// </summary>
     public void Smooth(ReadOnlySpan<float> vectors, int[] itemAt, int radiusX, int radiusY, FixedParallel parallel)
     {
         int cells = itemAt.Length;

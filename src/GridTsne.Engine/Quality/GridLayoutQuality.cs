@@ -173,11 +173,9 @@ public static class GridLayoutQuality
                     }
 
                     float distance = row[j];
-                    long dr = rowArray[j] - rowArray[item], dc = columnArray[j] - columnArray[item];
-                    // A distance's bits order like the distance itself for non-negative floats. The grid order's
-                    // primary key is the squared grid distance, its secondary the feature distance.
+                    // A distance's bits order like the distance itself for non-negative floats.
                     featureKeys[other] = BitConverter.SingleToUInt32Bits(distance);
-                    gridKeys[other] = ((ulong)(dr * dr + dc * dc) << 32) | featureKeys[other];
+                    gridKeys[other] = GridKey(rowArray[j] - rowArray[item], columnArray[j] - columnArray[item], distance);
                     other++;
                 }
 
@@ -263,8 +261,17 @@ public static class GridLayoutQuality
         return featureNorm > 0 ? Math.Pow(gridNorm / featureNorm, 1.0 / DpqExponent) : 1;
     }
 
-    private static double Gain(double meanDistanceToFirstK, double meanDistance) =>
+    /// <summary>g_k = max(0, (D̄ − D_k) / D̄); <paramref name="meanDistance"/> must be positive.</summary>
+    internal static double Gain(double meanDistanceToFirstK, double meanDistance) =>
         Math.Max(0, (meanDistance - meanDistanceToFirstK) / meanDistance);
+
+    /// <summary>
+    /// An item's sort key in DPQ's grid order, for another item at a grid offset (<paramref name="dr"/>,
+    /// <paramref name="dc"/>) and a feature distance: the squared grid distance first, ties by feature distance.
+    /// A non-negative float's bits order like the float; the feature distance is the key's low 32 bits.
+    /// </summary>
+    internal static ulong GridKey(long dr, long dc, float distance) =>
+        ((ulong)(dr * dr + dc * dc) << 32) | BitConverter.SingleToUInt32Bits(distance);
 
     /// <summary>Mean over items (with any) of the average feature distance to their occupied 4-neighbours.</summary>
     private static double MeanGridNeighborDistance(ReadOnlySpan<float> vectors, int dimensions, int[] rows, int[] columns)

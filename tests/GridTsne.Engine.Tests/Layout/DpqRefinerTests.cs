@@ -162,7 +162,7 @@ public class DpqRefinerTests
         }
 
         var map = new SmoothedMap(rows, columns, dimensions, new float[dimensions]);
-        return (new DpqRefiner(vectors, cellOfItem.Length, dimensions, rows, columns, itemAt, cellOfItem, map, new FixedParallel(threads, cancellation)), itemAt);
+        return (new DpqRefiner(vectors, dimensions, rows, columns, itemAt, cellOfItem, map, new FixedParallel(threads, cancellation)), itemAt);
     }
 
     private static void AssertConsistent(int[] cellOfItem, int[] itemAt)
